@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test venv dev bench cohort clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+## Start the app on the shipped sample data.
+run: venv
+	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --server.headless true
+
+## Whole suite: unit, property, AppTest and browser tests.
+test: dev
+	$(PY) -m pytest -q
+
+## Benchmarks (print figures; see README).
+bench: dev
+	$(PY) bench/engine.py
+
+## Generate the large analyst cohort (1000 pumps x 730 days).
+cohort: venv
+	$(PY) -m pumpmodel simulate --pumps 1000 --days 730 --seed 7 --out data/cohort-1000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

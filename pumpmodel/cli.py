@@ -1,0 +1,106 @@
+"""Command line: ``python -m pumpmodel {evaluate,schema,...}``.
+
+Malformed input exits with status 2 and prints
+``{"error": {"message": ..., "errors": [{"loc": [...], "msg": ...}]}}``;
+never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from pydantic import ValidationError
+
+from .evaluate import evaluate
+from .evaluation import Evaluation
+from .programs import Case
+
+_EXTRA_COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
+
+
+def register(name: str):
+    """Let other modules add subcommands (e.g. the simulator)."""
+    def deco(fn):
+        _EXTRA_COMMANDS[name] = fn
+        return fn
+    return deco
+
+
+def error_document(message: str, errors: list[dict]) -> dict:
+    return {"error": {"message": message, "errors": errors}}
+
+
+def validation_errors(exc: ValidationError) -> list[dict]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+
+
+def _fail(message: str, errors: list[dict]) -> int:
+    print(json.dumps(error_document(message, errors), indent=2))
+    return 2
+
+
+def read_case_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    try:
+        text = read_case_text(args.case)
+    except OSError as exc:
+        return _fail(f"cannot read case file {args.case!r}", [{"loc": [], "msg": str(exc)}])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _fail("the case is not valid JSON",
+                     [{"loc": [], "msg": f"{exc.msg} at line {exc.lineno}, column {exc.colno}"}])
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        errs = validation_errors(exc)
+        return _fail(f"the case is malformed: {len(errs)} problem(s)", errs)
+    result = evaluate(case)
+    exclude = None if args.explain else {"explanations"}
+    print(result.model_dump_json(indent=2, exclude=exclude))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    model = Case if args.document == "case" else Evaluation
+    print(json.dumps(model.model_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pumpmodel",
+        description="Intrathecal pump training model (synthetic data; training only, not for clinical use).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ev = sub.add_parser("evaluate", help="evaluate a programming case (JSON) and print the Evaluation as JSON",
+                        description="Evaluate a programming case. Exit status 2 with an error document "
+                                    "when the case is malformed.")
+    ev.add_argument("case", help="path to CASE.json, or - to read it from standard input")
+    ev.add_argument("--explain", action="store_true", help="include the formula behind each figure")
+    ev.set_defaults(func=cmd_evaluate)
+    sc = sub.add_parser("schema", help="print the JSON Schema of the case or evaluation document",
+                        description="Print a JSON Schema.")
+    sc.add_argument("document", choices=["case", "evaluation"])
+    sc.set_defaults(func=cmd_schema)
+    for add in _EXTRA_COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # import modules that register extra commands
+    try:
+        from . import sim_cli  # noqa: F401
+    except ImportError:
+        pass
+    args = build_parser().parse_args(argv)
+    return args.func(args)
