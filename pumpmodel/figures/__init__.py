@@ -1,0 +1,1 @@
+"""Plain functions that build Plotly figures (no Streamlit): testable without a browser."""

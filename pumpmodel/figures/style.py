@@ -1,0 +1,42 @@
+"""One look for every chart: Okabe-Ito colour-blind-safe palette, readable
+fonts, axis titles with units, margins that do not clip labels."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+PALETTE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "yellow", "black")]
+SEVERITY_COLOURS = {"critical": OKABE_ITO["vermillion"], "non_critical": OKABE_ITO["orange"],
+                    "info": OKABE_ITO["blue"], "hard": OKABE_ITO["vermillion"], "soft": OKABE_ITO["orange"]}
+CURRENT_COLOUR = OKABE_ITO["sky_blue"]
+PROPOSED_COLOUR = OKABE_ITO["blue"]
+
+
+def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = None,
+                y_title: str | None = None, height: int = 380) -> go.Figure:
+    """Apply the shared layout; axis titles must carry units, e.g. "rate (mL/day)"."""
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+        colorway=PALETTE,
+        template="plotly_white",
+        height=height,
+        margin=dict(l=70, r=30, t=60 if title else 30, b=60),
+        font=dict(size=13),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        hoverlabel=dict(font_size=13),
+    )
+    if x_title:
+        fig.update_xaxes(title_text=x_title)
+    if y_title:
+        fig.update_yaxes(title_text=y_title)
+    return fig
