@@ -1,0 +1,141 @@
+"""Session report: a PDF (fpdf2, core fonts) of one sandbox programming session.
+
+``session_report(...) -> bytes`` is pure: pump, drug(s), current vs new
+program, daily doses, dates, every guardrail finding, the override log with
+reasons, and the program as JSON. Every page carries the training disclaimer.
+Text is kept latin-1 safe (core PDF fonts): "mcg", "x", plain dashes.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from fpdf import FPDF
+
+from .evaluation import Evaluation
+from .programs import Case
+from .sandbox import comparison_rows, review_rows
+from .sharelink import case_to_dict
+
+DISCLAIMER = "Synthetic data, training only, not for clinical use."
+
+_REPLACE = {"\u00b5": "mc", "\u03bc": "mc", "\u00d7": "x", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+            "\u2264": "<=", "\u2265": ">=", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+            "\u2026": "...", "\u2192": "->", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
+
+
+def latin1(text: str) -> str:
+    """Text the core PDF fonts can draw: common symbols spelt out, anything else '?'."""
+    for k, v in _REPLACE.items():
+        text = text.replace(k, v)
+    return text.encode("latin-1", errors="replace").decode("latin-1")
+
+
+class _Report(FPDF):
+    title_text = "Intrathecal pump programming session (training)"
+
+    def header(self) -> None:
+        self.set_font("Helvetica", "B", 9)
+        self.set_text_color(180, 60, 0)
+        self.cell(0, 5, latin1(DISCLAIMER), new_x="LMARGIN", new_y="NEXT", align="C")
+        self.set_text_color(0, 0, 0)
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", "", 8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 5, latin1(f"{DISCLAIMER}  Page {self.page_no()}/{{nb}}"), align="C")
+        self.set_text_color(0, 0, 0)
+
+
+def _h(pdf: FPDF, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, latin1(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+
+
+def _p(pdf: FPDF, text: str, size: int = 9, style: str = "") -> None:
+    pdf.set_font("Helvetica", style, size)
+    pdf.multi_cell(0, 4.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+
+
+def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple[int, ...], bold_rows=()) -> None:
+    pdf.set_font("Helvetica", "", 8)
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True) as t:
+        r = t.row()
+        for h in header:
+            r.cell(latin1(h))
+        for i, row in enumerate(rows):
+            r = t.row()
+            for cell in row:
+                r.cell(latin1(str(cell)), style=_bold() if i in bold_rows else None)
+
+
+def _bold():
+    from fpdf.fonts import FontFace
+
+    return FontFace(emphasis="BOLD")
+
+
+def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, overrides: list[dict],
+                   pump_id: str | None = None, sent: bool = False,
+                   generated_at: datetime | None = None) -> bytes:
+    """The PDF bytes of a programming session report."""
+    pdf = _Report(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_title(latin1(_Report.title_text))
+    pdf.set_creator("pumpmodel (training simulator)")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 9, latin1(_Report.title_text), new_x="LMARGIN", new_y="NEXT")
+    stamp = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    spec = case.pump.spec
+    _p(pdf, f"Pump: {pump_id or 'sandbox (no pump selected)'}; profile {spec.name} ({spec.label}), "
+            f"reservoir {spec.reservoir_ml:g} mL. Session (pump clock): {case.now:%Y-%m-%d %H:%M}. "
+            f"Report generated {stamp}. Status: {'sent to the simulated pump' if sent else 'proposal, not sent'}.")
+    drugs = " + ".join(f"{e.drug} {e.concentration:g} {e.unit}" for e in case.proposed.drugs)
+    _p(pdf, f"Drug(s): {drugs}. Indication: {(case.indication or 'not given').replace('_', ' ')}.")
+
+    _h(pdf, "Current vs new program")
+    rows = review_rows(case, ev, current_ev)
+    changed = {i for i, r in enumerate(rows) if r["changed"]}
+    _table(pdf, ["setting", "current", "new (pending)"], [[r["setting"], r["current"], r["pending"]] for r in rows],
+           (45, 70, 70), bold_rows=changed)
+    _p(pdf, "Rows in bold changed.", 7)
+
+    _h(pdf, "Daily doses and dates")
+    comp = comparison_rows(case, ev, current_ev)
+    _table(pdf, ["figure", "current", "new", "change"],
+           [[r["figure"], r["current"], r["proposed"], r["change"]] for r in comp], (60, 45, 45, 35))
+    if ev.bridge_bolus is not None:
+        b = ev.bridge_bolus
+        hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"
+        _p(pdf, f"Bridge bolus: {b.volume_ml:g} mL dead space (catheter + tubing); without it the new program "
+                f"needs {hrs} to clear the old solution.")
+
+    _h(pdf, f"Guardrail findings ({len(ev.warnings)})")
+    if ev.warnings:
+        _table(pdf, ["severity", "code", "message", "source"],
+               [[f.severity, f.code, f.message, f.source] for f in ev.warnings], (14, 42, 80, 54))
+    else:
+        _p(pdf, "No findings.")
+
+    _h(pdf, f"Override log ({len(overrides)})")
+    if overrides:
+        _table(pdf, ["at", "pump", "code", "reason"],
+               [[o.get("at", ""), o.get("pump", ""), o.get("code", "") + (f" ({o['drug']})" if o.get("drug") else ""),
+                 o.get("reason", "")] for o in overrides], (32, 30, 55, 73))
+    else:
+        _p(pdf, "No soft warning was overridden.")
+
+    _h(pdf, "Formulas")
+    for x in ev.explanations:
+        _p(pdf, f"{x.figure}: {x.formula}" + (f" [source: {x.source}]" if x.source else ""), 8)
+
+    _h(pdf, "Case as JSON (spec format)")
+    pdf.set_font("Courier", "", 7)
+    pdf.multi_cell(0, 3.4, latin1(json.dumps(case_to_dict(case), indent=1)), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

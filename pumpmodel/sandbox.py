@@ -1,0 +1,221 @@
+"""Pure logic behind the programming sandbox (no Streamlit here).
+
+Converts between dose and volume-rate entry, builds blank cases for a new
+implant, compares the current and the pending program for the review screen,
+and decides whether a proposal may be sent (hard findings block; each soft
+finding needs an acknowledgement with a reason).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import library
+from .evaluate import evaluate
+from .evaluation import Evaluation, Finding
+from .programs import WEEKDAYS, Case, DrugEntry, Program
+from .units import num, when
+
+MODE_LABELS = {
+    "simple_continuous": "Simple continuous",
+    "flex": "Flex (time-of-day steps)",
+    "weekday_flex": "Weekday flex (steps per weekday)",
+    "periodic_bolus": "Periodic bolus",
+    "stopped": "Stopped",
+}
+
+
+def editor_mode(program: dict | Program | None) -> str:
+    """The sandbox's mode choice for a program: the spec's mode, or weekday_flex."""
+    if program is None:
+        return "simple_continuous"
+    p = program.model_dump() if isinstance(program, Program) else program
+    if p.get("mode") == "flex" and p.get("week") is not None:
+        return "weekday_flex"
+    return p.get("mode") or "simple_continuous"
+
+
+def concentration_in_drug_unit(drug: str, concentration: float, unit: str) -> float:
+    return DrugEntry(drug=drug, concentration=concentration, unit=unit).concentration_in_drug_unit
+
+
+def dose_for_rate(rate_ml_per_day: float, entry: DrugEntry) -> float:
+    """Dose per day (drug unit/day) = volume rate (mL/day) x concentration (drug unit/mL)."""
+    return rate_ml_per_day * entry.concentration_in_drug_unit
+
+
+def rate_for_dose(dose_per_day: float, entry: DrugEntry) -> float:
+    """Volume rate (mL/day) = dose per day / concentration (drug unit/mL)."""
+    return dose_per_day / entry.concentration_in_drug_unit
+
+
+def blank_case(profile: str = "programmable-20", now: datetime | None = None, drug: str = "baclofen") -> dict:
+    """A new implant in the spec format: full reservoir, first fill, no current program.
+
+    The starting program is a low simple continuous rate at the drug's first
+    supplied concentration, inside its usual starting range."""
+    spec = library.profile(profile)
+    d = library.drug(drug)
+    now = (now or datetime(2026, 11, 21, 9, 0)).replace(second=0, microsecond=0)
+    conc = d.supplied_concentrations[0] if d.supplied_concentrations else d.concentration.soft_max / 2
+    start_dose = d.start_dose_per_day.max or d.dose_per_day.soft_max / 10
+    lasts_60_days = (spec.reservoir_ml - spec.low_reservoir_alarm_ml) / 60
+    rate = max(spec.min_rate_ml_per_day, min(start_dose / 2 / conc, lasts_60_days))
+    if spec.fixed_rate:
+        rate = spec.nominal_rate_ml_per_day
+    return {
+        "pump": {"profile": profile},
+        "now": now.isoformat(),
+        "reservoir_ml": spec.reservoir_ml,
+        "next_appointment": (now + timedelta(days=28)).isoformat(),
+        "proposed": {"drugs": [{"drug": drug, "concentration": conc, "unit": d.concentration_unit}],
+                     "mode": "simple_continuous", "rate_ml_per_day": round(rate, 4)},
+        "first_fill": True,
+    }
+
+
+def current_evaluation(case: Case) -> Evaluation | None:
+    """The current program evaluated on its own (its dates if nothing were changed)."""
+    if case.current is None:
+        return None
+    return evaluate(case.model_copy(update={"proposed": case.current, "current": None}))
+
+
+# -- comparison ---------------------------------------------------------------
+
+def pct_change(old: float | None, new: float | None) -> str:
+    if old is None or new is None:
+        return ""
+    if old == 0:
+        return "" if new == 0 else "new"
+    return f"{(new / old - 1) * 100:+.1f} %"
+
+
+def comparison_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[dict]:
+    """Current vs proposed: daily volume, dose per drug (with change), dates."""
+    rows = [{"figure": "daily volume", "current": _ml(cur.daily_volume_ml if cur else None),
+             "proposed": _ml(ev.daily_volume_ml),
+             "change": pct_change(cur.daily_volume_ml if cur else None, ev.daily_volume_ml)}]
+    rows.append({"figure": "max daily volume (with every PTM bolus)",
+                 "current": _ml(cur.max_daily_volume_ml if cur else None), "proposed": _ml(ev.max_daily_volume_ml),
+                 "change": pct_change(cur.max_daily_volume_ml if cur else None, ev.max_daily_volume_ml)})
+    names = list(dict.fromkeys([*(cur.daily_dose if cur else {}), *ev.daily_dose]))
+    for n in names:
+        old = cur.daily_dose.get(n) if cur else None
+        new = ev.daily_dose.get(n)
+        unit = (new or old).unit
+        rows.append({"figure": f"{n} daily dose", "current": _amt(old.amount if old else None, unit),
+                     "proposed": _amt(new.amount if new else None, unit),
+                     "change": pct_change(old.amount if old else (0.0 if cur else None), new.amount if new else 0.0)})
+        oldm, newm = (cur.max_daily_dose.get(n) if cur else None), ev.max_daily_dose.get(n)
+        rows.append({"figure": f"{n} max daily dose (with PTM)", "current": _amt(oldm.amount if oldm else None, unit),
+                     "proposed": _amt(newm.amount if newm else None, unit),
+                     "change": pct_change(oldm.amount if oldm else None, newm.amount if newm else None)})
+    for label, attr in (("low-reservoir alarm", "low_reservoir_alarm_at"),
+                        ("low-reservoir alarm, worst case (all PTM)", "low_reservoir_alarm_at_worst_case"),
+                        ("reservoir empty", "empty_at"), ("refill by", "refill_by")):
+        rows.append({"figure": label, "current": when(getattr(cur, attr)) if cur else "",
+                     "proposed": when(getattr(ev, attr)), "change": _days_shift(cur, ev, attr)})
+    return rows
+
+
+def _days_shift(cur, ev, attr) -> str:
+    if cur is None or getattr(cur, attr) is None or getattr(ev, attr) is None:
+        return ""
+    d = (getattr(ev, attr) - getattr(cur, attr)).total_seconds() / 86400
+    return f"{d:+.1f} days"
+
+
+def _ml(v: float | None) -> str:
+    return "" if v is None else f"{num(v, 5)} mL/day"
+
+
+def _amt(v: float | None, unit: str) -> str:
+    return "" if v is None else f"{num(v, 5)} {unit}"
+
+
+# -- review screen ------------------------------------------------------------
+
+def schedule_text(p: Program | None) -> str:
+    if p is None:
+        return "none (new implant)"
+    if p.mode == "stopped":
+        return "stopped"
+    if p.mode == "simple_continuous":
+        return f"{num(p.rate_ml_per_day)} mL/day all day"
+    if p.mode == "periodic_bolus":
+        bol = "; ".join(f"{num(b.volume_ml)} mL over {num(b.duration_min)} min every {num(b.every_hours)} h "
+                        f"from {b.first_at}" for b in p.boluses)
+        return f"{num(p.rate_ml_per_day)} mL/day background; {bol}"
+    if p.steps is not None:
+        return ", ".join(f"{s.start} {num(s.rate_ml_per_day)}" for s in p.steps) + " (mL/day)"
+    return " | ".join(f"{d}: " + ", ".join(f"{s.start} {num(s.rate_ml_per_day)}" for s in p.week[d])
+                      for d in WEEKDAYS) + " (mL/day)"
+
+
+def _drugs_text(p: Program | None) -> str:
+    if p is None:
+        return ""
+    return " + ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in p.drugs)
+
+
+def _ptm_text(p: Program | None) -> str:
+    if p is None:
+        return ""
+    if p.ptm is None:
+        return "off"
+    t = p.ptm
+    return f"{num(t.bolus_volume_ml)} mL, lockout {num(t.lockout_min)} min, max {t.max_per_day}/day"
+
+
+def review_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[dict]:
+    """Every setting, current vs pending, with ``changed`` flags (the review screen)."""
+    c, p = case.current, case.proposed
+    rows = [
+        ("pump profile", case.pump.profile, case.pump.profile),
+        ("drug(s) and concentration", _drugs_text(c), _drugs_text(p)),
+        ("infusion mode", MODE_LABELS[editor_mode(c)] if c else "", MODE_LABELS[editor_mode(p)]),
+        ("schedule", schedule_text(c) if c else "", schedule_text(p)),
+        ("PTM bolus", _ptm_text(c), _ptm_text(p)),
+    ]
+    rows += [(r["figure"], r["current"], r["proposed"]) for r in comparison_rows(case, ev, cur)]
+    lra = f"{num(case.pump.lra_ml)} mL"
+    rows += [("low-reservoir alarm volume", lra, lra),
+             ("reservoir volume", f"{num(case.reservoir_ml)} mL", f"{num(case.start_volume_ml)} mL"),
+             ("next appointment", when(case.next_appointment), when(case.next_appointment))]
+    return [{"setting": s, "current": a, "pending": b, "changed": a != b} for s, a, b in rows]
+
+
+# -- sending --------------------------------------------------------------------
+
+def ack_key(f: Finding) -> str:
+    """Identity of a soft finding for its acknowledgement (stable across small edits)."""
+    return f"{f.code}:{f.drug or '-'}"
+
+
+def soft_findings(ev: Evaluation) -> list[Finding]:
+    return [f for f in ev.warnings if f.severity == "soft"]
+
+
+@dataclass(frozen=True)
+class SendCheck:
+    allowed: bool
+    reasons: list[str]
+    missing_acks: list[str]
+
+
+def send_check(ev: Evaluation, acks: dict[str, str]) -> SendCheck:
+    """Hard findings block; every soft finding needs an acknowledgement with a non-blank reason."""
+    reasons = [f"{f.code}: {f.message}" for f in ev.warnings if f.severity == "hard"]
+    missing = [ack_key(f) for f in soft_findings(ev) if not (acks.get(ack_key(f)) or "").strip()]
+    why = [f"hard warning {r}" for r in reasons]
+    if missing:
+        why.append(f"{len(missing)} soft warning(s) not acknowledged with a reason: {', '.join(missing)}")
+    return SendCheck(allowed=not why, reasons=why, missing_acks=missing)
+
+
+def override_entries(ev: Evaluation, acks: dict[str, str], pump_id: str, at: datetime) -> list[dict]:
+    """Override-log entries for the soft findings acknowledged at a send."""
+    return [{"at": at.isoformat(timespec="seconds"), "pump": pump_id, "code": f.code, "drug": f.drug,
+             "message": f.message, "source": f.source, "reason": acks[ack_key(f)].strip()}
+            for f in soft_findings(ev) if (acks.get(ack_key(f)) or "").strip()]
