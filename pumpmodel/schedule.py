@@ -21,6 +21,7 @@ from .programs import WEEKDAYS, Program
 EPOCH = datetime(2001, 1, 1)  # a Monday
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S
+HORIZON_DAYS = 36_525  # 100 years: a moment beyond this is reported as never reached
 
 
 def to_seconds(t: datetime) -> float:
@@ -118,7 +119,8 @@ class RateProfile:
 
     def time_to_deliver(self, t0_s: float, volume_ml: float) -> float | None:
         """Earliest time (seconds since EPOCH) at which ``volume_ml`` has been
-        delivered since ``t0_s``; ``None`` if it never is (nothing delivered)."""
+        delivered since ``t0_s``; ``None`` if it never is (nothing delivered)
+        or only beyond ``HORIZON_DAYS``."""
         if volume_ml <= 0:
             return float(t0_s)
         total = self.period_volume_ml
@@ -138,7 +140,10 @@ class RateProfile:
         i = min(i, len(self.starts_s) - 1)
         rate = self.rates_ml_per_day[i]
         within = self.starts_s[i] + (rest - self._cum_ml[i]) * DAY_S / rate if rate > 0 else self.starts_s[i]
-        return float((k0 + whole) * self.period_s + within)
+        t = float((k0 + whole) * self.period_s + within)
+        if not np.isfinite(t) or t - t0_s > HORIZON_DAYS * DAY_S:
+            return None
+        return t
 
     def rate_at(self, t_s: np.ndarray | float) -> np.ndarray:
         t = np.asarray(t_s, dtype=float)
