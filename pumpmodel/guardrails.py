@@ -13,7 +13,7 @@ from typing import Callable
 
 from . import library
 from .evaluation import BridgeBolus, Finding
-from .programs import Case, Program
+from .programs import WEEKDAYS, Case, Program
 from .units import above, below, num, when
 
 PUMP_RANGE_SOURCE = "Pump profile rate range (pumpmodel/data/pumps.yaml)"
@@ -113,6 +113,32 @@ def dose_limits(ctx: Context) -> list[Finding]:
                           f"{name} reaches {num(max_dose)} {unit}, above the recommended maximum "
                           f"{num(lim.soft_max)} {unit} (programmed alone: {num(dose)} {unit}).",
                           lim.source, max_dose, lim.soft_max, unit))
+    return out
+
+
+def day_dose_limits(ctx: Context) -> list[Finding]:
+    """Weekday schedules: the contract checks the 7-day mean; a single day above the
+    recommended maximum is flagged too, so a heavy weekend is not averaged away."""
+    prog = ctx.proposed
+    if prog.mode != "flex" or prog.week is None:
+        return []
+    from .schedule import DAY_S, profile_for
+
+    p = profile_for(prog)
+    day_ml = {d: float(p.volume_between(i * DAY_S, (i + 1) * DAY_S)) for i, d in enumerate(WEEKDAYS)}
+    out = []
+    for entry in prog.drugs:
+        d, c = entry.spec, entry.concentration_in_drug_unit
+        if above(ctx.daily_dose[d.name], d.dose_per_day.soft_max):
+            continue  # the mean is already flagged
+        worst_day = max(day_ml, key=day_ml.get)
+        dose = day_ml[worst_day] * c
+        if above(dose, d.dose_per_day.soft_max):
+            out.append(_f("DAY_DOSE_ABOVE_RECOMMENDED", "soft", d.name,
+                          f"On {worst_day} the schedule gives {num(dose)} {d.dose_unit} of {d.name}, above the "
+                          f"recommended maximum {num(d.dose_per_day.soft_max)} {d.dose_unit} (7-day mean "
+                          f"{num(ctx.daily_dose[d.name])}).", d.dose_per_day.source, dose,
+                          d.dose_per_day.soft_max, d.dose_unit))
     return out
 
 
@@ -332,7 +358,7 @@ def supplied_concentration(ctx: Context) -> list[Finding]:
 
 
 RULES: list[Callable[[Context], list[Finding]]] = [
-    fill_capacity, fixed_rate, mode_supported, rate_out_of_pump_range, concentration_limits, dose_limits,
+    fill_capacity, fixed_rate, mode_supported, rate_out_of_pump_range, concentration_limits, dose_limits, day_dose_limits,
     start_dose, titration_step, abrupt_decrease, admixture, refill_discrepancy, reservoir_vs_appointment,
     stability_window, battery, bridge_bolus, supplied_concentration,
 ]

@@ -270,3 +270,15 @@ def test_explanations_show_the_formula_with_values():
     assert "0.39375 mL/day x 2000 mcg/mL = 787.5 mcg/day" in by["daily_dose.baclofen"].formula
     assert "(7 h x 0.3 + 15 h x 0.45 + 2 h x 0.3) / 24 h = 0.39375 mL/day" == by["daily_volume_ml"].formula
     assert by["daily_dose.baclofen"].source
+
+
+def test_one_heavy_day_in_a_weekday_schedule_is_flagged():
+    # morphine 10 mg/mL: weekdays 1.0 mL/day (10 mg), Saturday 2.0 mL/day (20 mg); mean 11.43 mg/day
+    week = {d: [{"start": "00:00", "rate_ml_per_day": 1.0}] for d in ("mon", "tue", "wed", "thu", "fri", "sun")}
+    week["sat"] = [{"start": "00:00", "rate_ml_per_day": 2.0}]
+    ev = run(case({"drugs": [drug()], "mode": "flex", "week": week}, current=simple(1.0)))
+    w = next(w for w in ev.warnings if w.code == "DAY_DOSE_ABOVE_RECOMMENDED")
+    assert "sat" in w.message and w.value == 20.0
+    assert "DOSE_ABOVE_RECOMMENDED" not in ev.codes()
+    week["sat"] = [{"start": "00:00", "rate_ml_per_day": 1.5}]  # 15 mg: at the limit
+    assert "DAY_DOSE_ABOVE_RECOMMENDED" not in codes(case({"drugs": [drug()], "mode": "flex", "week": week}))
