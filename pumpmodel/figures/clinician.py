@@ -1,0 +1,145 @@
+"""The interrogation screen's numbers, as plain data (no Streamlit): what a
+clinician reads after interrogating a pump, each figure with its unit and,
+for limits and projections, how it was computed and its source."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from .. import library
+from ..evaluation import Evaluation
+from ..programs import Case, Program
+from ..units import num, when
+
+ERI_PCT_DEFAULT = 5.0  # pumpmodel.telemetry.ERI_BATTERY_PCT (assumed training value)
+ALARM_KINDS = ("alarm_low_reservoir", "alarm_empty_reservoir", "alarm_eri", "alarm_end_of_service",
+               "alarm_motor_stall", "alarm_catheter_occlusion")
+STICKY_ALARMS = ("alarm_eri", "alarm_end_of_service")  # stay active until the pump is replaced
+
+
+@dataclass(frozen=True)
+class Item:
+    """One figure on the interrogation screen."""
+
+    label: str
+    value: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Battery:
+    now_pct: float | None
+    eri_at: datetime | None
+    eos_at: datetime | None
+    basis: str
+
+
+def battery_projection(samples: pd.DataFrame, profile: str, events: pd.DataFrame | None,
+                       end_of_service_at: datetime | None, eri_pct: float = ERI_PCT_DEFAULT) -> Battery:
+    """Battery now and the ERI / end-of-service dates, from the end of service
+    the telemetry gives (logged, or ERI alarm + ERI-to-EOS days, or projected
+    from the battery trend to ``eri_pct``): ERI = end of service - ERI-to-EOS days."""
+    spec = library.profile(profile)
+    if spec.battery_life_years is None or "battery_pct" not in samples or samples["battery_pct"].isna().all():
+        return Battery(None, None, None, f"{spec.name} has no battery (gas-driven)")
+    eos_days = spec.eri_to_eos_days or 90
+    now_pct = float(samples["battery_pct"].dropna().iloc[-1])
+    kinds = set(events["kind"]) if events is not None and len(events) else set()
+    src = "Medtronic HCP pages: after ERI the pump runs about 90 days, then stops"
+    if "alarm_end_of_service" in kinds:
+        basis = f"end of service logged by the pump. {src}"
+    elif "alarm_eri" in kinds:
+        basis = f"ERI alarm logged; end of service {num(eos_days)} days later. {src}"
+    else:
+        basis = (f"projected from the battery trend over the last 30 days of telemetry to ERI at {num(eri_pct)} % "
+                 f"(assumed training value), then {num(eos_days)} days to end of service. {src}")
+    if end_of_service_at is None:
+        return Battery(now_pct, None, None, basis + " No decline measured: not projectable.")
+    return Battery(now_pct, end_of_service_at - timedelta(days=eos_days), end_of_service_at, basis)
+
+
+def active_alarms(events: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Alarms raised since the last refill (ERI and end of service: ever),
+    the latest of each kind."""
+    if events is None or events.empty:
+        return pd.DataFrame(columns=["timestamp", "kind", "severity"])
+    ts = pd.to_datetime(events["timestamp"])
+    refills = ts[events["kind"] == "refill"]
+    since = refills.max() if len(refills) else pd.Timestamp(now) - pd.Timedelta(days=30)
+    alarms = events[events["kind"].isin(ALARM_KINDS) & (ts <= pd.Timestamp(now))]
+    a_ts = pd.to_datetime(alarms["timestamp"])
+    keep = alarms[(a_ts > since) | alarms["kind"].isin(STICKY_ALARMS)]
+    return (keep.sort_values("timestamp").groupby("kind", as_index=False).last()
+            .sort_values("timestamp", ascending=False)[["timestamp", "kind", "severity"]].reset_index(drop=True))
+
+
+def program_text(p: Program) -> str:
+    mode = p.mode.replace("_", " ")
+    if p.mode == "flex":
+        mode += " (every day, %d steps)" % len(p.steps) if p.steps is not None else " (per weekday)"
+    if p.mode == "periodic_bolus":
+        mode += f" ({len(p.boluses)} bolus pattern(s) on {num(p.rate_ml_per_day)} mL/day background)"
+    return mode
+
+
+def _explain(ev: Evaluation, figure: str) -> str:
+    e = next((x for x in ev.explanations if x.figure == figure), None)
+    if e is None:
+        return ""
+    return e.formula + (f". Source: {e.source}" if e.source else "")
+
+
+def _date(t: datetime | None, now: datetime) -> str:
+    if t is None:
+        return "never"
+    return f"{t:%Y-%m-%d %H:%M} (in {num((t - now).total_seconds() / 86400, 3)} d)"
+
+
+def overview_items(case: Case, ev: Evaluation, battery: Battery) -> dict[str, list[Item]]:
+    """The interrogation screen, grouped: pump, therapy, reservoir, battery."""
+    spec, prog, now = case.pump.spec, case.proposed, case.now
+    pump = [
+        Item("pump profile", spec.name, spec.label + ". " + spec.source),
+        Item("reservoir size", f"{num(spec.reservoir_ml)} mL", spec.source),
+        Item("mode", program_text(prog), "Infusion mode of the program running now"),
+        Item("drug(s)", ", ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in prog.drugs),
+             "; ".join(f"{e.drug}: supplied {', '.join(num(c) for c in e.spec.supplied_concentrations) or 'compounded'}"
+                       f" {e.spec.concentration_unit}; concentration recommended max {num(e.spec.concentration.soft_max)}"
+                       f" {e.spec.concentration_unit} ({e.spec.concentration.source})" for e in prog.drugs)),
+    ]
+    therapy = [Item("daily volume", f"{num(ev.daily_volume_ml)} mL/day", _explain(ev, "daily_volume_ml"))]
+    for drug, dose in ev.daily_dose.items():
+        d = library.drug(drug)
+        therapy.append(Item(f"{drug} daily dose", f"{num(dose.amount, 4)} {dose.unit}",
+                            _explain(ev, f"daily_dose.{drug}")))
+        if prog.ptm is not None:
+            therapy.append(Item(f"{drug} max with PTM", f"{num(ev.max_daily_dose[drug].amount, 4)} {dose.unit}",
+                                _explain(ev, "max_daily_volume_ml") + f". Recommended max {num(d.dose_per_day.soft_max)}"
+                                f" {dose.unit} ({d.dose_per_day.source})"))
+    margin_help = "days between the refill-by date and the next appointment (negative: refill is due before it)"
+    if case.next_appointment is not None and ev.refill_by is not None:
+        margin = f"{num((ev.refill_by - case.next_appointment).total_seconds() / 86400, 3)} days"
+    elif ev.refill_by is not None:
+        margin, margin_help = f"{num((ev.refill_by - now).total_seconds() / 86400, 3)} days", \
+            "days from now to the refill-by date (no appointment booked)"
+    else:
+        margin = "no refill needed (nothing delivered)"
+    reservoir = [
+        Item("reservoir now", f"{num(case.start_volume_ml, 4)} mL of {num(spec.reservoir_ml)} mL",
+             f"pump's estimate at {when(now)} (last telemetry sample)"),
+        Item("low-reservoir alarm", _date(ev.low_reservoir_alarm_at, now),
+             f"alarm at {num(ev.low_reservoir_alarm_ml)} mL. " + _explain(ev, "low_reservoir_alarm_at")),
+        Item("refill by", _date(ev.refill_by, now), _explain(ev, "refill_by")),
+        Item("empty", _date(ev.empty_at, now), _explain(ev, "empty_at")),
+        Item("next appointment", _date(case.next_appointment, now), "from the clinic schedule in the telemetry"),
+        Item("days of margin", margin, margin_help),
+    ]
+    if battery.now_pct is None:
+        power = [Item("battery", "none (gas-driven pump)", battery.basis)]
+    else:
+        power = [Item("battery now", f"{num(battery.now_pct, 3)} %", "last telemetry sample"),
+                 Item("projected ERI", _date(battery.eri_at, now), battery.basis),
+                 Item("projected end of service", _date(battery.eos_at, now), battery.basis)]
+    return {"Pump": pump, "Therapy now": therapy, "Reservoir and refill": reservoir, "Battery": power}

@@ -1,0 +1,146 @@
+"""Reservoir figures: the volume over the record (refill sawtooth) from
+telemetry, then the exact projection to empty under the current program,
+drawn at the rate profile's segment breakpoints (volume is linear between
+them, so the line is exact), with the all-PTM worst case as a band.
+Pure functions (no Streamlit)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .. import library
+from ..evaluation import Evaluation
+from ..programs import Case
+from ..schedule import from_seconds, profile_for, to_seconds, worst_case_profile
+from ..units import num, when
+from .style import OKABE_ITO, base_layout
+
+STOPPED_HORIZON = timedelta(days=90)
+MAX_POINTS = 50_000
+
+
+def projection(case: Case) -> pd.DataFrame:
+    """Reservoir volume from ``case.now`` until it is empty under the proposed
+    program: ``time``, ``programmed_ml`` (no PTM) and ``worst_ml`` (every
+    allowed PTM bolus, spread evenly), at every breakpoint of the schedule
+    and at the moments the worst case and the programmed line reach 0."""
+    base, worst = profile_for(case.proposed), worst_case_profile(case.proposed)
+    t0, start = to_seconds(case.now), case.start_volume_ml
+    end = base.time_to_deliver(t0, start)
+    worst_end = worst.time_to_deliver(t0, start)
+    if end is None:
+        end = t0 + STOPPED_HORIZON.total_seconds()
+    pts = base.breakpoints_between(t0, end)
+    if len(pts) > MAX_POINTS:  # very long horizons: keep the breakpoints evenly (never seen with real programs)
+        pts = pts[np.linspace(0, len(pts) - 1, MAX_POINTS).astype(int)]
+    extra = [t0, end] + ([worst_end] if worst_end is not None and worst_end < end else [])
+    t = np.unique(np.concatenate([pts, extra]))
+    prog = np.clip(start - base.volume_between(t0, t), 0.0, None)
+    wc = np.clip(start - worst.volume_between(t0, t), 0.0, None)
+    times = pd.to_datetime([from_seconds(s) for s in t]) if len(t) < 2000 else \
+        pd.Timestamp(from_seconds(0)) + pd.to_timedelta(np.floor(t + 1e-6), unit="s")
+    return pd.DataFrame({"time": times, "programmed_ml": prog, "worst_ml": wc})
+
+
+def volume_at(case: Case, when_: datetime, worst: bool = False) -> float:
+    """Projected reservoir volume (mL) at ``when_`` (not before ``case.now``)."""
+    prof = worst_case_profile(case.proposed) if worst else profile_for(case.proposed)
+    t0 = to_seconds(case.now)
+    t1 = max(to_seconds(when_), t0)
+    return max(0.0, case.start_volume_ml - float(prof.volume_between(t0, t1)))
+
+
+def markers(case: Case, ev: Evaluation) -> pd.DataFrame:
+    """The dated moments to mark on the projection: label, time, volume (mL), hover text."""
+    lra_src = library.lra_source(case.pump.spec)
+    rows = [
+        ("now", case.now, case.start_volume_ml, "reservoir now (telemetry)"),
+        ("refill by", ev.refill_by, None, "latest recommended refill: earlier of worst-case alarm and stability end"),
+        ("low-reservoir alarm", ev.low_reservoir_alarm_at, ev.low_reservoir_alarm_ml,
+         f"programmed delivery reaches {num(ev.low_reservoir_alarm_ml)} mL ({lra_src})"),
+        ("alarm, all PTM boluses", ev.low_reservoir_alarm_at_worst_case, ev.low_reservoir_alarm_ml,
+         "worst case: every allowed PTM bolus taken"),
+        ("empty", ev.empty_at, 0.0, "programmed delivery empties the reservoir: therapy stops"),
+        ("next appointment", case.next_appointment, None, "next scheduled visit"),
+    ]
+    out = []
+    for label, t, vol, note in rows:
+        if t is None:
+            continue
+        if vol is None:
+            vol = volume_at(case, t, worst=label == "refill by")
+        out.append({"label": label, "time": pd.Timestamp(t), "volume_ml": vol, "note": note})
+    return pd.DataFrame(out, columns=["label", "time", "volume_ml", "note"])
+
+
+MARKER_STYLE = {
+    "now": ("circle", OKABE_ITO["black"]),
+    "refill by": ("star", OKABE_ITO["green"]),
+    "low-reservoir alarm": ("triangle-down", OKABE_ITO["orange"]),
+    "alarm, all PTM boluses": ("triangle-down-open", OKABE_ITO["vermillion"]),
+    "empty": ("x", OKABE_ITO["vermillion"]),
+    "next appointment": ("square", OKABE_ITO["purple"]),
+}
+
+
+def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: str | None = None,
+                     refills: pd.DataFrame | None = None) -> go.Figure:
+    """Reservoir over the record (telemetry) and the projection to empty."""
+    fig = go.Figure()
+    hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL"
+    if samples is not None and len(samples):
+        fig.add_trace(go.Scatter(x=samples["timestamp"], y=samples["reservoir_ml"], mode="lines",
+                                 name="reservoir (telemetry)", line=dict(color=OKABE_ITO["blue"], width=1.5),
+                                 hovertemplate=hover_ml + "<extra>telemetry</extra>"))
+    if refills is not None and len(refills):
+        fig.add_trace(go.Scatter(
+            x=refills["date"], y=refills["added_ml"], mode="markers", name="refill",
+            marker=dict(symbol="circle-open", size=9, color=OKABE_ITO["blue"], line=dict(width=2)),
+            customdata=refills[["withdrawn_ml", "added_ml"]].to_numpy(),
+            hovertemplate="refill %{x|%Y-%m-%d}: withdrawn %{customdata[0]:.2f} mL, added %{customdata[1]:.2f} mL"
+                          "<extra></extra>"))
+    proj = projection(case)
+    fig.add_trace(go.Scatter(x=proj["time"], y=proj["programmed_ml"], mode="lines", name="projection (programmed)",
+                             line=dict(color=OKABE_ITO["green"], width=2.5),
+                             hovertemplate=hover_ml + "<extra>programmed</extra>"))
+    fig.add_trace(go.Scatter(x=proj["time"], y=proj["worst_ml"], mode="lines", name="worst case (all PTM boluses)",
+                             line=dict(color=OKABE_ITO["vermillion"], width=1.5, dash="dash"), fill="tonexty",
+                             fillcolor="rgba(213,94,0,0.15)", hovertemplate=hover_ml + "<extra>worst case</extra>"))
+    lra = ev.low_reservoir_alarm_ml
+    fig.add_hline(y=lra, line=dict(color=OKABE_ITO["orange"], width=1.5, dash="dot"),
+                  annotation_text=f"low-reservoir alarm {num(lra)} mL", annotation_position="top left")
+    for m in markers(case, ev).itertuples():
+        symbol, colour = MARKER_STYLE[m.label]
+        fig.add_trace(go.Scatter(
+            x=[m.time], y=[m.volume_ml], mode="markers", name=m.label,
+            marker=dict(symbol=symbol, size=14, color=colour, line=dict(width=1.5, color=colour)),
+            hovertemplate=f"<b>{m.label}</b> {when(m.time.to_pydatetime())}<br>%{{y:.2f}} mL<br>{m.note}"
+                          "<extra></extra>"))
+    if case.next_appointment is not None:
+        fig.add_vline(x=case.next_appointment, line=dict(color=OKABE_ITO["purple"], width=1, dash="dot"))
+    fig.add_vline(x=case.now, line=dict(color=OKABE_ITO["black"], width=1, dash="dot"))
+    cap = case.pump.spec.reservoir_ml
+    base_layout(fig, title=title, x_title="date (pump clock)", y_title="reservoir volume (mL)", height=460)
+    fig.update_yaxes(range=[0, cap * 1.08])
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
+                      margin=dict(b=120))
+    return fig
+
+
+def refill_table(refills: pd.DataFrame, limit_ml: float) -> pd.DataFrame:
+    """Refill visits with units in the column names and the discrepancy
+    verdict (|withdrawn - expected residual| above ``limit_ml``)."""
+    r = refills.copy()
+    disc = r["withdrawn_ml"] - r["expected_residual_ml"]
+    flagged = r["flagged"] if "flagged" in r else disc.abs() > limit_ml + 1e-9
+    return pd.DataFrame({
+        "date": pd.to_datetime(r["date"]),
+        "expected residual (mL)": r["expected_residual_ml"],
+        "withdrawn (mL)": r["withdrawn_ml"],
+        "added (mL)": r["added_ml"],
+        "discrepancy (mL)": r["discrepancy_ml"] if "discrepancy_ml" in r else disc,
+        f"flagged (> {num(limit_ml)} mL)": flagged.astype(bool),
+    })
