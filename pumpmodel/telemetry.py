@@ -1,0 +1,706 @@
+"""Load, check, merge and write pump telemetry (format: ``telemetry_schema.py``).
+
+``load_telemetry`` accepts
+
+* a folder: ``pumps.parquet`` + Hive-partitioned ``samples/pump_id=<ID>/*.parquet``
+  and ``events/pump_id=<ID>/*.parquet`` (the simulator's layout), or
+  ``pumps.csv`` + ``samples.csv`` + ``events.csv`` (each with a ``pump_id`` column);
+* an uploaded file's bytes with its name:
+
+  - ``.zip``: a telemetry folder zipped (either layout above, at the top of the
+    archive or inside one top-level folder);
+  - ``.csv`` / ``.parquet``: ONE file holding all three tables stacked, with an
+    extra ``table`` column (``pumps`` | ``samples`` | ``events``) and the union of
+    the three tables' columns; cells of columns that do not belong to a row's
+    table are left empty. ``to_combined`` writes this layout.
+
+A single table on its own (e.g. only ``samples.csv``) is not a telemetry: it is
+rejected with a problem saying so.
+
+Every check is columnar (pandas/pyarrow); a bad input raises ``TelemetryError``
+listing each problem (file, column, row, message). ``row`` is the 0-based data
+row within the named file (the header line is not counted). Loading is a pure
+function: nothing already loaded is touched.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ValidationError
+
+from . import library
+from .programs import Case, Program, PumpSettings
+from .telemetry_schema import EVENT_KINDS, EVENTS, PUMPS, SAMPLES, SEVERITIES, TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+STORY_DIR: Path = ROOT / "sample_data" / "story"
+COHORT_DIR: Path = ROOT / "sample_data" / "cohort"
+
+#: Battery level (per cent) at which the simulator raises the ERI alarm
+#: (**assumed** training value); end of service follows after the profile's
+#: ``eri_to_eos_days``. Used to project end of service from the battery trend.
+ERI_BATTERY_PCT = 5.0
+
+PUMP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MAX_ROWS_PER_CHECK = 10  # problems listed per check before summarising the rest
+TABLE_COLUMN = "table"
+
+
+class Problem(BaseModel):
+    file: str
+    column: str | None = None
+    row: int | None = None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        return f"{where}: {self.message}"
+
+
+class TelemetryError(Exception):
+    """Telemetry that cannot be used; ``problems`` names each defect."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        lines = [f"{n} problem{'s' if n != 1 else ''} in the telemetry:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Telemetry objects
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    pumps: pd.DataFrame
+    samples: pd.DataFrame
+    events: pd.DataFrame
+    _rows: dict = field(default=None, repr=False, compare=False)  # pump_id -> (sample slice, event slice)
+
+    def __post_init__(self) -> None:
+        if self._rows is None:
+            object.__setattr__(self, "_rows", {"samples": _slices(self.samples), "events": _slices(self.events)})
+
+    def pump_ids(self) -> list[str]:
+        return [str(p) for p in self.pumps["pump_id"]]
+
+    def pump(self, pump_id: str) -> "PumpTelemetry":
+        hit = np.flatnonzero(self.pumps["pump_id"].to_numpy() == pump_id)
+        if len(hit) == 0:
+            raise KeyError(f"no pump {pump_id!r}; known: {', '.join(self.pump_ids())}")
+        s = self._rows["samples"].get(pump_id, slice(0, 0))
+        e = self._rows["events"].get(pump_id, slice(0, 0))
+        return PumpTelemetry(
+            info=self.pumps.iloc[hit[0]],
+            samples=self.samples.iloc[s].reset_index(drop=True),
+            events=self.events.iloc[e].reset_index(drop=True),
+        )
+
+
+def _slices(df: pd.DataFrame) -> dict[str, slice]:
+    """Row ranges per pump (tables are stored grouped by pump)."""
+    if df.empty:
+        return {}
+    ids = df["pump_id"].to_numpy()
+    change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(ids)]))
+    return {str(ids[a]): slice(int(a), int(b)) for a, b in zip(starts, ends)}
+
+
+@dataclass(frozen=True)
+class PumpTelemetry:
+    info: pd.Series
+    samples: pd.DataFrame
+    events: pd.DataFrame
+
+    @property
+    def pump_id(self) -> str:
+        return str(self.info["pump_id"])
+
+    @property
+    def profile(self) -> library.PumpProfile:
+        return library.profile(self.info["profile"])
+
+    def programs(self) -> list[tuple[datetime, Program]]:
+        ev = self.events[self.events["kind"] == "program_change"]
+        return [(_py(t), Program.model_validate(json.loads(d)["new"]))
+                for t, d in zip(ev["timestamp"], ev["details"])]
+
+    def current_program(self) -> Program:
+        progs = self.programs()
+        if not progs:
+            raise ValueError(f"pump {self.pump_id} has no program_change event: no program known")
+        return progs[-1][1]
+
+    def now(self) -> datetime:
+        if self.samples.empty:
+            raise ValueError(f"pump {self.pump_id} has no samples")
+        return _py(self.samples["timestamp"].iloc[-1]) + timedelta(hours=1)
+
+    def reservoir_now_ml(self) -> float:
+        return float(self.samples["reservoir_ml"].iloc[-1])
+
+    def next_appointment(self) -> datetime | None:
+        v = self.info.get("next_appointment")
+        return None if v is None or pd.isna(v) else _py(v)
+
+    def end_of_service_at(self) -> datetime | None:
+        """End of service: logged, or ERI alarm + the profile's ERI-to-EOS days, or
+        projected from the battery trend over the last 30 days to ``ERI_BATTERY_PCT``
+        (+ ERI-to-EOS days). None when not projectable (no battery, flat trend)."""
+        spec = self.profile
+        if spec.eri_to_eos_days is None:
+            return None
+        ev = self.events
+        eos = ev.loc[ev["kind"] == "alarm_end_of_service", "timestamp"]
+        if len(eos):
+            return _py(eos.iloc[0])
+        eri = ev.loc[ev["kind"] == "alarm_eri", "timestamp"]
+        if len(eri):
+            return _py(eri.iloc[0]) + timedelta(days=spec.eri_to_eos_days)
+        b = self.samples[["timestamp", "battery_pct"]].dropna()
+        if len(b) < 2:
+            return None
+        last_t = b["timestamp"].iloc[-1]
+        window = b[b["timestamp"] >= last_t - pd.Timedelta(days=30)]
+        if len(window) < 2:
+            window = b
+        hours = (window["timestamp"] - window["timestamp"].iloc[0]).dt.total_seconds().to_numpy() / 3600
+        drop_per_h = (window["battery_pct"].iloc[0] - window["battery_pct"].iloc[-1]) / max(hours[-1], 1e-9)
+        if drop_per_h <= 0:
+            return None
+        left_h = (float(window["battery_pct"].iloc[-1]) - ERI_BATTERY_PCT) / drop_per_h
+        return _py(last_t) + timedelta(hours=max(left_h, 0.0), days=spec.eri_to_eos_days)
+
+    def case(self, proposed: Program | None = None) -> Case:
+        current = self.current_program()
+        info = self.info
+        indication = info.get("indication")
+        eos = self.end_of_service_at()
+        settings = PumpSettings(
+            profile=str(info["profile"]),
+            low_reservoir_alarm_ml=_opt_float(info.get("low_reservoir_alarm_ml")),
+            catheter_volume_ml=_opt_float(info.get("catheter_volume_ml")),
+            end_of_service_at=None if eos is None else eos.replace(microsecond=0),
+        )
+        return Case(
+            pump=settings,
+            now=self.now(),
+            reservoir_ml=max(0.0, self.reservoir_now_ml()),
+            next_appointment=self.next_appointment(),
+            indication=None if indication is None or pd.isna(indication) else str(indication),
+            current=current,
+            proposed=proposed if proposed is not None else current,
+        )
+
+    def refills(self) -> pd.DataFrame:
+        ev = self.events[self.events["kind"] == "refill"]
+        out = pd.DataFrame({
+            "date": ev["timestamp"].to_numpy(),
+            "expected_residual_ml": ev["expected_residual_ml"].to_numpy(dtype=float),
+            "withdrawn_ml": ev["withdrawn_ml"].to_numpy(dtype=float),
+            "added_ml": ev["added_ml"].to_numpy(dtype=float),
+        })
+        out["discrepancy_ml"] = out["withdrawn_ml"] - out["expected_residual_ml"]
+        out["flagged"] = out["discrepancy_ml"].abs() > self.profile.refill_discrepancy_ml
+        return out
+
+
+def _py(ts) -> datetime:
+    return pd.Timestamp(ts).to_pydatetime()
+
+
+def _opt_float(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class _Raw:
+    """One table as read, before checks: arrow table + where each row came from."""
+
+    table: pa.Table
+    files: np.ndarray  # file name per row
+    rows: np.ndarray   # row within that file
+
+
+def load_telemetry(source: str | Path | bytes, name: str | None = None) -> Telemetry:
+    """Load and check telemetry from a folder, or an uploaded file's bytes (with ``name``)."""
+    try:
+        raws = _read_source(source, name)
+    except TelemetryError:
+        raise
+    except (OSError, pa.ArrowException, zipfile.BadZipFile, ValueError, UnicodeDecodeError) as exc:
+        label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
+        raise TelemetryError([Problem(file=str(label), message=f"cannot be read: {exc}")]) from None
+    return _check(raws)
+
+
+def _read_source(source, name) -> dict[str, _Raw]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not name:
+            raise TelemetryError([Problem(file="upload", message="an uploaded file needs its file name")])
+        return _read_upload(bytes(source), name)
+    path = Path(source)
+    if path.is_dir():
+        return _read_folder(path)
+    if path.is_file():
+        return _read_upload(path.read_bytes(), path.name)
+    raise TelemetryError([Problem(file=str(path), message="no such file or folder")])
+
+
+def _read_upload(data: bytes, name: str) -> dict[str, _Raw]:
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        return _read_zip(data, name)
+    if lower.endswith(".csv"):
+        table = _read_csv_bytes(data)
+    elif lower.endswith(".parquet"):
+        table = pq.read_table(io.BytesIO(data))
+    else:
+        raise TelemetryError([Problem(file=name, message="unsupported file type: upload a .zip of a telemetry "
+                                                         "folder, or one combined .csv/.parquet file")])
+    if TABLE_COLUMN not in table.column_names:
+        raise TelemetryError([Problem(
+            file=name, column=TABLE_COLUMN,
+            message="a single uploaded file must hold all three tables stacked, with a 'table' column "
+                    "(pumps | samples | events); for separate tables upload a .zip of the folder")])
+    return _split_combined(table, name)
+
+
+def _split_combined(table: pa.Table, name: str) -> dict[str, _Raw]:
+    kinds = pd.Series(table.column(TABLE_COLUMN).to_pandas(), dtype="object")
+    bad = ~kinds.isin(list(TABLES))
+    if bad.any():
+        raise TelemetryError(_row_problems(name, TABLE_COLUMN, np.flatnonzero(bad.to_numpy()),
+                                           f"must be one of {', '.join(TABLES)}"))
+    union = {f.name for s in TABLES.values() for f in s} | {TABLE_COLUMN}
+    problems = [Problem(file=name, column=c, message="unexpected column (not in the telemetry format)")
+                for c in table.column_names if c not in union]
+    problems += [Problem(file=name, column=c, message="missing column") for c in sorted(union)
+                 if c not in table.column_names]
+    if problems:
+        raise TelemetryError(problems)
+    out = {}
+    for tname, schema in TABLES.items():
+        idx = np.flatnonzero((kinds == tname).to_numpy())
+        sub = table.take(pa.array(idx)).select(schema.names)
+        out[tname] = _Raw(sub, np.full(len(idx), name, dtype=object), idx)
+    return out
+
+
+def _read_zip(data: bytes, name: str) -> dict[str, _Raw]:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    members = [m for m in zf.namelist() if not m.endswith("/") and "__MACOSX" not in m]
+    tops = {m.split("/", 1)[0] for m in members if "/" in m}
+    prefix = ""
+    if not any(Path(m).name in ("pumps.parquet", "pumps.csv") and "/" not in m for m in members) and len(tops) == 1:
+        prefix = next(iter(tops)) + "/"
+    files = {m[len(prefix):]: m for m in members if m.startswith(prefix)}
+    return _read_layout(lambda rel: zf.read(files[rel]), set(files), f"{name}:")
+
+
+def _read_folder(path: Path) -> dict[str, _Raw]:
+    rels = {str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*") if p.is_file()}
+    return _read_layout(lambda rel: (path / rel).read_bytes(), rels, "", folder=path)
+
+
+def _read_layout(read, rels: set[str], label: str, folder: Path | None = None) -> dict[str, _Raw]:
+    if "pumps.parquet" in rels:
+        pumps_t = pq.read_table(io.BytesIO(read("pumps.parquet")))
+        out = {"pumps": _Raw(pumps_t, np.full(pumps_t.num_rows, label + "pumps.parquet", dtype=object),
+                             np.arange(pumps_t.num_rows))}
+        for tname in ("samples", "events"):
+            out[tname] = _read_partitions(read, rels, tname, label, folder)
+        return out
+    if "pumps.csv" in rels:
+        out = {}
+        problems = []
+        for tname in TABLES:
+            fname = f"{tname}.csv"
+            if fname not in rels:
+                problems.append(Problem(file=label + fname, message="file missing (a CSV telemetry folder holds "
+                                                                    "pumps.csv, samples.csv and events.csv)"))
+                continue
+            t = _read_csv_bytes(read(fname))
+            out[tname] = _Raw(t, np.full(t.num_rows, label + fname, dtype=object), np.arange(t.num_rows))
+        if problems:
+            raise TelemetryError(problems)
+        return out
+    raise TelemetryError([Problem(file=label or "folder", message="not a telemetry folder: no pumps.parquet "
+                                                                  "or pumps.csv found")])
+
+
+_PART = re.compile(r"^(samples|events)/pump_id=([^/]+)/[^/]+\.parquet$")
+
+
+def _read_partitions(read, rels, tname, label, folder) -> _Raw:
+    parts = sorted((m.group(2), rel) for rel in rels if (m := _PART.match(rel)) and m.group(1) == tname)
+    schema = TABLES[tname]
+    if not parts:
+        empty = schema.empty_table()
+        return _Raw(empty, np.array([], dtype=object), np.array([], dtype=int))
+    if folder is not None:
+        # one dataset scan over all partition files (fast for many pumps)
+        paths = [str(folder / rel) for _, rel in parts]
+        dataset = ds.dataset(paths, format="parquet")
+        names = [n for n in dataset.schema.names if n != "pump_id"]
+        tables, counts = [], []
+        for frag in dataset.get_fragments():
+            t = frag.to_table(columns=names)
+            tables.append(t)
+            counts.append(t.num_rows)
+    else:
+        tables, counts = [], []
+        for _, rel in parts:
+            t = pq.read_table(io.BytesIO(read(rel)))
+            t = t.drop_columns([c for c in t.column_names if c == "pump_id"])
+            tables.append(t)
+            counts.append(t.num_rows)
+    counts = np.array(counts)
+    ids = np.repeat(np.array([p for p, _ in parts], dtype=object), counts)
+    files = np.repeat(np.array([label + rel for _, rel in parts], dtype=object), counts)
+    rows = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowInvalid as exc:
+        raise TelemetryError([Problem(file=label + tname, message=f"partitions have incompatible columns: {exc}")])
+    table = table.add_column(0, "pump_id", pa.array(ids, type=pa.string()))
+    return _Raw(table, files, rows)
+
+
+def _read_csv_bytes(data: bytes) -> pa.Table:
+    """CSV with every column read as text; types are checked column by column later."""
+    head = data.split(b"\n", 1)[0].decode("utf-8-sig").strip("\r")
+    cols = [c.strip().strip('"') for c in head.split(",")]
+    return pacsv.read_csv(io.BytesIO(data), convert_options=pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in cols}, strings_can_be_null=True))
+
+
+# ---------------------------------------------------------------------------
+# Checks (columnar)
+
+
+def _row_problems(files, column, idx: np.ndarray, message: str, rows: np.ndarray | None = None,
+                  values: pd.Series | None = None) -> list[Problem]:
+    idx = np.asarray(idx)
+    files = np.full(len(idx) if len(idx) else 1, files, dtype=object) if isinstance(files, str) else files
+    out = []
+    for k, i in enumerate(idx[:MAX_ROWS_PER_CHECK]):
+        f = files[i] if len(files) > i and not isinstance(files, str) else files[0]
+        r = int(rows[i]) if rows is not None else int(i)
+        val = "" if values is None else f" (got {values.iloc[i]!r})"
+        out.append(Problem(file=str(f), column=column, row=r, message=message + val))
+    if len(idx) > MAX_ROWS_PER_CHECK:
+        f = files[idx[0]] if not isinstance(files, str) else files
+        out.append(Problem(file=str(f), column=column, row=None,
+                           message=f"{message}: {len(idx) - MAX_ROWS_PER_CHECK} more row(s) like this"))
+    return out
+
+
+def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """Typed DataFrame for one table, or None when columns are missing/extra."""
+    schema = TABLES[tname]
+    t = raw.table
+    file0 = raw.files[0] if len(raw.files) else tname
+    local = []
+    for c in t.column_names:
+        if c not in schema.names:
+            local.append(Problem(file=str(file0), column=c, message="unexpected column (not in the telemetry format)"))
+    for c in schema.names:
+        if c not in t.column_names:
+            local.append(Problem(file=str(file0), column=c, message="missing column"))
+    if local:
+        problems.extend(local)
+        return None
+    cols = {}
+    for f in schema:
+        col = t.column(f.name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if col.type == f.type:
+            cols[f.name] = col.to_pandas()
+        elif pa.types.is_null(col.type):
+            cols[f.name] = pa.nulls(len(col), f.type).to_pandas()
+        elif f.type == pa.string():
+            cols[f.name] = col.cast(pa.string()).to_pandas()
+        else:
+            cols[f.name] = _parse(col, f.type, raw, f.name, problems)
+        if not f.nullable:
+            nulls = np.flatnonzero(pd.isna(cols[f.name]).to_numpy() & ~_bad_mask(cols[f.name]))
+            if len(nulls):
+                problems.extend(_row_problems(raw.files, f.name, nulls, "empty value in a required column",
+                                              rows=raw.rows))
+    df = pd.DataFrame(cols)
+    return df
+
+
+def _bad_mask(s: pd.Series) -> np.ndarray:
+    return np.asarray(s.attrs.get("bad", np.zeros(len(s), dtype=bool)))
+
+
+def _parse(col: pa.ChunkedArray, typ: pa.DataType, raw: _Raw, name: str, problems: list[Problem]) -> pd.Series:
+    text = col.cast(pa.string()).to_pandas().astype("object") if not pa.types.is_timestamp(col.type) \
+        and not pa.types.is_integer(col.type) and not pa.types.is_floating(col.type) else None
+    if pa.types.is_timestamp(typ):
+        if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            if getattr(col.type, "tz", None):
+                problems.append(Problem(file=str(raw.files[0]), column=name,
+                                        message="timestamps must be pump-clock local time without offset"))
+            return col.cast(pa.timestamp("s", tz=getattr(col.type, "tz", None))).to_pandas().dt.tz_localize(None) \
+                if getattr(col.type, "tz", None) else col.cast(typ).to_pandas()
+        if text is None:
+            problems.append(Problem(file=str(raw.files[0]), column=name,
+                                    message=f"must be a timestamp, got {col.type}"))
+            return pd.Series(pd.NaT, index=range(len(col)), dtype="datetime64[s]")
+        has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        if getattr(parsed.dtype, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+        bad = (parsed.isna() & text.notna()).to_numpy() | has_offset
+        if bad.any():
+            problems.extend(_row_problems(raw.files, name, np.flatnonzero(bad),
+                                          "not an ISO 8601 timestamp without offset (e.g. 2026-11-21T09:00:00)",
+                                          rows=raw.rows, values=text))
+        out = parsed.astype("datetime64[s]")
+        out.attrs["bad"] = bad
+        return out
+    if pa.types.is_floating(typ):
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+            return col.cast(pa.float64()).to_pandas()
+        if text is None:
+            problems.append(Problem(file=str(raw.files[0]), column=name, message=f"must be a number, got {col.type}"))
+            return pd.Series(np.nan, index=range(len(col)))
+        stripped = text.where(text.isna(), text.astype("object").str.strip() if len(text) else text)
+        stripped = stripped.replace("", None)
+        parsed = pd.to_numeric(stripped, errors="coerce").astype(float)
+        bad = (parsed.isna() & stripped.notna()).to_numpy()
+        if bad.any():
+            problems.extend(_row_problems(raw.files, name, np.flatnonzero(bad), "not a number",
+                                          rows=raw.rows, values=text))
+        parsed.attrs["bad"] = bad
+        return parsed
+    raise AssertionError(f"unhandled type {typ}")
+
+
+def _check(raws: dict[str, _Raw]) -> Telemetry:
+    problems: list[Problem] = []
+    frames = {t: _coerce(raws[t], t, problems) for t in TABLES}
+    if any(f is None for f in frames.values()) or problems:
+        raise TelemetryError(problems)
+    pumps, samples, events = frames["pumps"], frames["samples"], frames["events"]
+    rp, rs, re_ = raws["pumps"], raws["samples"], raws["events"]
+
+    # pumps
+    ids = pumps["pump_id"].astype("object")
+    bad = ~ids.astype(str).str.match(PUMP_ID_PATTERN).to_numpy()
+    problems += _row_problems(rp.files, "pump_id", np.flatnonzero(bad),
+                              "pump ids are short and URL-safe (letters, digits, . _ -)", rp.rows, ids)
+    dup = ids.duplicated(keep="first").to_numpy()
+    problems += _row_problems(rp.files, "pump_id", np.flatnonzero(dup), "duplicate pump id", rp.rows, ids)
+    known = list(library.pump_profiles())
+    bad = ~pumps["profile"].isin(known).to_numpy()
+    problems += _row_problems(rp.files, "profile", np.flatnonzero(bad),
+                              f"unknown pump profile (known: {', '.join(known)})", rp.rows, pumps["profile"])
+    ind = pumps["indication"]
+    bad = (ind.notna() & ~ind.isin(library.INDICATIONS)).to_numpy()
+    problems += _row_problems(rp.files, "indication", np.flatnonzero(bad),
+                              f"unknown indication (allowed: {', '.join(library.INDICATIONS)})", rp.rows, ind)
+    problems += _range(pumps, rp, "battery_pct_at_implant", 0, 100, "per cent")
+    problems += _range(pumps, rp, "catheter_volume_ml", 0, None, "mL")
+    problems += _range(pumps, rp, "low_reservoir_alarm_ml", 0, None, "mL")
+    capacity = pumps["profile"].map({k: p.reservoir_ml for k, p in library.pump_profiles().items()})
+    over = (pumps["low_reservoir_alarm_ml"] > capacity).to_numpy()
+    problems += _row_problems(rp.files, "low_reservoir_alarm_ml", np.flatnonzero(over),
+                              "above the reservoir capacity (mL expected)", rp.rows, pumps["low_reservoir_alarm_ml"])
+
+    # samples and events: pump ids known, sorted timestamps
+    known_ids = set(ids)
+    for df, raw, tname in ((samples, rs, "samples"), (events, re_, "events")):
+        bad = ~df["pump_id"].isin(known_ids).to_numpy()
+        problems += _row_problems(raw.files, "pump_id", np.flatnonzero(bad), "pump id not in the pumps table",
+                                  raw.rows, df["pump_id"])
+        problems += _order(df, raw, strict=tname == "samples")
+    for c in ("programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml"):
+        problems += _range(samples, rs, c, 0, None, "mL")
+    problems += _range(samples, rs, "battery_pct", 0, 100, "per cent")
+    cap = samples["pump_id"].map(dict(zip(ids, capacity)))
+    over = (samples["reservoir_ml"] > cap + 1e-6).to_numpy()
+    problems += _row_problems(rs.files, "reservoir_ml", np.flatnonzero(over),
+                              "above the pump's reservoir capacity (mL expected)", rs.rows, samples["reservoir_ml"])
+    bad = ~events["kind"].isin(EVENT_KINDS).to_numpy()
+    problems += _row_problems(re_.files, "kind", np.flatnonzero(bad),
+                              f"unknown event kind (allowed: {', '.join(EVENT_KINDS)})", re_.rows, events["kind"])
+    bad = ~events["severity"].isin(SEVERITIES).to_numpy()
+    problems += _row_problems(re_.files, "severity", np.flatnonzero(bad),
+                              f"unknown severity (allowed: {', '.join(SEVERITIES)})", re_.rows, events["severity"])
+    for c in ("expected_residual_ml", "withdrawn_ml", "added_ml", "volume_ml"):
+        problems += _range(events, re_, c, 0, None, "mL")
+    refill = (events["kind"] == "refill").to_numpy()
+    for c in ("withdrawn_ml", "added_ml"):
+        miss = refill & events[c].isna().to_numpy()
+        problems += _row_problems(re_.files, c, np.flatnonzero(miss), "a refill event needs this volume", re_.rows)
+    problems += _check_programs(events, re_)
+    if problems:
+        raise TelemetryError(problems)
+    return Telemetry(pumps=pumps.reset_index(drop=True), samples=samples, events=events)
+
+
+def _range(df, raw, col, lo, hi, unit) -> list[Problem]:
+    v = df[col]
+    bad = np.zeros(len(v), dtype=bool)
+    if lo is not None:
+        bad |= (v < lo).to_numpy(dtype=bool, na_value=False)
+    if hi is not None:
+        bad |= (v > hi).to_numpy(dtype=bool, na_value=False)
+    word = "negative" if hi is None else f"outside {lo}-{hi}"
+    return _row_problems(raw.files, col, np.flatnonzero(bad), f"{word} value ({unit})", raw.rows, v)
+
+
+def _order(df, raw, strict: bool) -> list[Problem]:
+    if len(df) < 2:
+        return []
+    ids = df["pump_id"].to_numpy()
+    t = df["timestamp"].to_numpy()
+    same = ids[1:] == ids[:-1]
+    # pumps stored in more than one block
+    blocks = pd.Series(ids[np.concatenate(([True], ~same))])
+    out = []
+    split = blocks[blocks.duplicated()]
+    for pid in split.unique()[:MAX_ROWS_PER_CHECK]:
+        out.append(Problem(file=str(raw.files[0]), column="pump_id",
+                           message=f"rows of pump {pid!r} are not together (group rows by pump)"))
+    with np.errstate(invalid="ignore"):
+        back = same & (t[1:] < t[:-1])
+        dup = same & (t[1:] == t[:-1])
+    out += _row_problems(raw.files, "timestamp", np.flatnonzero(back) + 1,
+                         "timestamps not sorted (earlier than the row before, same pump)", raw.rows,
+                         df["timestamp"])
+    if strict:
+        out += _row_problems(raw.files, "timestamp", np.flatnonzero(dup) + 1,
+                             "duplicate timestamp (same pump)", raw.rows, df["timestamp"].astype(str))
+    return out
+
+
+def _check_programs(events, raw) -> list[Problem]:
+    """program_change details must hold valid Programs (only these rows are parsed)."""
+    idx = np.flatnonzero((events["kind"] == "program_change").to_numpy())
+    out = []
+    details = events["details"].to_numpy()
+    for i in idx:  # a handful per pump: programs have to be validated by pydantic one by one
+        try:
+            doc = json.loads(details[i])
+            Program.model_validate(doc["new"])
+            if doc.get("old") is not None:
+                Program.model_validate(doc["old"])
+        except (TypeError, KeyError, json.JSONDecodeError, ValidationError) as exc:
+            msg = str(exc).splitlines()
+            out.append(Problem(file=str(raw.files[i]), column="details", row=int(raw.rows[i]),
+                               message="program_change details must be JSON {\"old\": Program|null, \"new\": "
+                                       f"Program}}: {' '.join(msg[:3])}"))
+            if len(out) >= MAX_ROWS_PER_CHECK:
+                break
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Merge and write
+
+
+def merge(base: Telemetry, extra: Telemetry) -> Telemetry:
+    """``extra`` (an upload) on top of ``base``; a pump id in both is a problem."""
+    clash = sorted(set(base.pump_ids()) & set(extra.pump_ids()))
+    if clash:
+        raise TelemetryError([Problem(file="upload", column="pump_id", row=None,
+                                      message=f"pump id {p!r} already exists in the loaded data; rename it")
+                              for p in clash])
+    return Telemetry(
+        pumps=pd.concat([base.pumps, extra.pumps], ignore_index=True),
+        samples=pd.concat([base.samples, extra.samples], ignore_index=True),
+        events=pd.concat([base.events, extra.events], ignore_index=True),
+    )
+
+
+def _arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+
+PARQUET_OPTIONS = dict(compression="zstd", compression_level=9, use_dictionary=["pump_id", "kind", "severity"],
+                       use_byte_stream_split=["programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml",
+                                              "battery_pct"])
+
+
+def write_pump(folder: Path, pump_id: str, samples: pa.Table, events: pa.Table) -> None:
+    """Write one pump's partitions (tables without the pump_id column, Hive style)."""
+    for tname, t in (("samples", samples), ("events", events)):
+        d = Path(folder) / tname / f"pump_id={pump_id}"
+        d.mkdir(parents=True, exist_ok=True)
+        opts = dict(PARQUET_OPTIONS)
+        opts["use_byte_stream_split"] = [c for c in opts["use_byte_stream_split"] if c in t.column_names]
+        opts["use_dictionary"] = [c for c in opts["use_dictionary"] if c in t.column_names]
+        pq.write_table(t, d / "part-0.parquet", **opts)
+
+
+def write_pumps(folder: Path, pumps: pd.DataFrame | pa.Table) -> None:
+    t = pumps if isinstance(pumps, pa.Table) else _arrow(pumps, PUMPS)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    pq.write_table(t, Path(folder) / "pumps.parquet", compression="zstd")
+
+
+def write_telemetry(tel: Telemetry, folder: str | Path) -> None:
+    """Write a Telemetry in the Parquet folder layout."""
+    folder = Path(folder)
+    write_pumps(folder, tel.pumps)
+    for pid in tel.pump_ids():
+        p = tel.pump(pid)
+        write_pump(folder, pid, _arrow(p.samples, SAMPLES).drop_columns(["pump_id"]),
+                   _arrow(p.events, EVENTS).drop_columns(["pump_id"]))
+
+
+def to_combined(tel: Telemetry) -> pd.DataFrame:
+    """The single-file upload layout: the three tables stacked with a ``table`` column."""
+    parts = [df.assign(**{TABLE_COLUMN: name}) for name, df in
+             (("pumps", tel.pumps), ("samples", tel.samples), ("events", tel.events))]
+    out = pd.concat(parts, ignore_index=True)
+    cols = [TABLE_COLUMN] + list(dict.fromkeys(c for s in TABLES.values() for c in s.names))
+    return out[cols]
+
+
+def to_zip(tel: Telemetry) -> bytes:
+    """A .zip of the CSV folder layout (pumps.csv, samples.csv, events.csv)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, df in (("pumps", tel.pumps), ("samples", tel.samples), ("events", tel.events)):
+            zf.writestr(f"{name}.csv", df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))
+    return buf.getvalue()
+
+
+def iter_problems(exc: TelemetryError) -> Iterable[dict]:
+    """Problems as plain dicts (for tables in the UI)."""
+    return (p.model_dump() for p in exc.problems)
