@@ -228,7 +228,8 @@ def test_overview_items_carry_units_and_sources():
     assert items["baclofen daily dose"].value == "787.5 mcg/day"
     assert "Lioresal" in items["baclofen daily dose"].help or "source" in items["baclofen daily dose"].help.lower()
     assert items["reservoir size"].value == "40 mL"
-    assert items["low-reservoir alarm"].value.startswith(f"{ev.low_reservoir_alarm_at:%Y-%m-%d}")
+    assert items["low-reservoir alarm"].value == f"{ev.low_reservoir_alarm_at:%Y-%m-%d %H:%M}"
+    assert items["low-reservoir alarm"].note.startswith("in ") and items["low-reservoir alarm"].note.endswith(" days")
     assert "2 mL" in items["low-reservoir alarm"].help
     assert items["days of margin"].value.endswith("days")
     assert items["battery now"].value == "79.9 %"

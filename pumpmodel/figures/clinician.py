@@ -26,6 +26,7 @@ class Item:
     label: str
     value: str
     help: str = ""
+    note: str = ""  # e.g. "in 45.2 days"
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,12 @@ def _explain(ev: Evaluation, figure: str) -> str:
     return e.formula + (f". Source: {e.source}" if e.source else "")
 
 
-def _date(t: datetime | None, now: datetime) -> str:
+def _date(label: str, t: datetime | None, now: datetime, help: str) -> Item:
     if t is None:
-        return "never"
-    return f"{t:%Y-%m-%d %H:%M} (in {num((t - now).total_seconds() / 86400, 3)} d)"
+        return Item(label, "never", help)
+    days = (t - now).total_seconds() / 86400
+    note = f"in {num(days, 3)} days" if days >= 0 else f"{num(-days, 3)} days ago"
+    return Item(label, f"{t:%Y-%m-%d %H:%M}", help, note)
 
 
 def overview_items(case: Case, ev: Evaluation, battery: Battery) -> dict[str, list[Item]]:
@@ -129,17 +132,17 @@ def overview_items(case: Case, ev: Evaluation, battery: Battery) -> dict[str, li
     reservoir = [
         Item("reservoir now", f"{num(case.start_volume_ml, 4)} mL of {num(spec.reservoir_ml)} mL",
              f"pump's estimate at {when(now)} (last telemetry sample)"),
-        Item("low-reservoir alarm", _date(ev.low_reservoir_alarm_at, now),
-             f"alarm at {num(ev.low_reservoir_alarm_ml)} mL. " + _explain(ev, "low_reservoir_alarm_at")),
-        Item("refill by", _date(ev.refill_by, now), _explain(ev, "refill_by")),
-        Item("empty", _date(ev.empty_at, now), _explain(ev, "empty_at")),
-        Item("next appointment", _date(case.next_appointment, now), "from the clinic schedule in the telemetry"),
+        _date("low-reservoir alarm", ev.low_reservoir_alarm_at, now,
+              f"alarm at {num(ev.low_reservoir_alarm_ml)} mL. " + _explain(ev, "low_reservoir_alarm_at")),
+        _date("refill by", ev.refill_by, now, _explain(ev, "refill_by")),
+        _date("empty", ev.empty_at, now, _explain(ev, "empty_at")),
+        _date("next appointment", case.next_appointment, now, "from the clinic schedule in the telemetry"),
         Item("days of margin", margin, margin_help),
     ]
     if battery.now_pct is None:
         power = [Item("battery", "none (gas-driven pump)", battery.basis)]
     else:
         power = [Item("battery now", f"{num(battery.now_pct, 3)} %", "last telemetry sample"),
-                 Item("projected ERI", _date(battery.eri_at, now), battery.basis),
-                 Item("projected end of service", _date(battery.eos_at, now), battery.basis)]
+                 _date("projected ERI", battery.eri_at, now, battery.basis),
+                 _date("projected end of service", battery.eos_at, now, battery.basis)]
     return {"Pump": pump, "Therapy now": therapy, "Reservoir and refill": reservoir, "Battery": power}

@@ -1,0 +1,28 @@
+"""Clinician: events and alarms, and PTM requests by hour of day."""
+import streamlit as st
+
+from pumpmodel.figures import events as fig
+from ui.clinician import chart, page_start
+
+view = page_start("Events and alarms")
+events = view.pt.events
+present = list(dict.fromkeys(k for k in fig.EVENT_KINDS if k in set(events["kind"])))
+
+kinds = st.multiselect("Event kinds", present, default=present, format_func=fig.kind_label, key="event_kinds",
+                       help="Filter the timeline by kind of event.")
+chart(fig.events_timeline(events, kinds=kinds, title="Timeline (pump clock)"))
+st.caption("Colour and shape by severity: critical (vermillion cross), non-critical (orange triangle), "
+           "info (blue dot).")
+
+st.subheader("Patient bolus requests by hour of day")
+table = fig.ptm_by_hour(events)
+chart(fig.ptm_hour_figure(events, title="PTM requests granted and denied"))
+total = int(table.to_numpy().sum())
+if total:
+    granted = int(table["granted"].sum())
+    st.caption(f"{total} requests in the record: {granted} granted, {total - granted} denied "
+               f"({(total - granted) / total:.0%}). Denials cluster where the lockout or the daily maximum binds.")
+
+with st.expander("Event log (table)"):
+    shown = events[events["kind"].isin(kinds)].drop(columns=["pump_id"])
+    st.dataframe(shown.sort_values("timestamp", ascending=False), hide_index=True, width="stretch")

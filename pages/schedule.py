@@ -1,0 +1,34 @@
+"""Clinician: the rate schedule of the current program, and the dose history."""
+import streamlit as st
+
+from pumpmodel.figures import schedule as fig
+from pumpmodel.programs import WEEKDAYS
+from ui.clinician import chart, page_start
+
+view = page_start("Rate schedule")
+prog = view.case.proposed
+
+st.subheader("24 h schedule")
+day = None
+if prog.mode == "flex" and prog.week is not None:
+    day = st.segmented_control("Weekday", list(WEEKDAYS), default="mon", format_func=fig.DAY_NAMES.get,
+                               key="schedule_day") or "mon"
+chart(fig.rate_step_figure(prog, day=day, title=f"Basal rate and dose, {fig.DAY_NAMES.get(day, 'every day')}"))
+ptm = fig.ptm_text(prog)
+st.markdown(f"**Patient bolus (PTM):** {ptm}" if ptm else "**Patient bolus (PTM):** none programmed")
+if prog.week is not None:
+    chart(fig.week_heatmap(prog, title="Mean rate per hour and weekday"))
+
+st.subheader("Settings")
+table = fig.settings_table(prog)
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(c, format="%.4g") for c in table.columns
+                            if c not in ("day", "start", "end")})
+st.caption("Dose columns are the dose rate of each step in the drug's unit per day (rate x concentration); "
+           "the last row is the programmed total per day (no PTM).")
+
+st.subheader("History")
+programs = view.pt.programs()
+chart(fig.dose_history_figure(view.pt.samples, programs, title="Daily dose over the record"))
+st.caption(f"{len(programs) - 1} program change(s) in the record (orange diamonds, hover for old and new dose). "
+           "Delivered dose includes PTM and clinician boluses.")

@@ -1,0 +1,161 @@
+"""Telemetry for every page: the story patients (cached for all sessions with
+``st.cache_data``) merged with this session's uploads (kept in
+``st.session_state``, never in module globals), the selected pump, and its
+current state as an ``evaluate()`` case.
+
+Cache keys are hashable text (folder, pump id, upload digest, program JSON),
+never DataFrames; unhashable inputs are passed as ``_underscored`` arguments.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from pumpmodel import evaluate
+from pumpmodel.evaluation import Evaluation
+from pumpmodel.programs import Case, Program
+from pumpmodel.telemetry import STORY_DIR, Problem, PumpTelemetry, Telemetry, TelemetryError, load_telemetry, merge
+from ui import state
+
+MAX_UPLOAD_MB = 25
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+_UPLOADS = "telemetry_uploads"  # [{"name", "digest", "telemetry"}], oldest first
+_MERGED = "telemetry_merged"    # (digests, merged Telemetry) for this session
+
+
+# -- story data: shared by every session, immutable ---------------------------
+
+@st.cache_data(show_spinner="Loading the story patients' telemetry ...")
+def _story(folder: str) -> Telemetry:
+    return load_telemetry(folder)
+
+
+@st.cache_data(show_spinner=False)
+def _story_pump(folder: str, pump_id: str) -> PumpTelemetry:
+    return _story(folder).pump(pump_id)
+
+
+def story() -> Telemetry:
+    return _story(str(STORY_DIR))
+
+
+# -- uploads: this session only -----------------------------------------------
+
+def uploads() -> list[dict]:
+    return st.session_state.setdefault(_UPLOADS, [])
+
+
+@st.cache_data(show_spinner="Checking the uploaded telemetry ...", max_entries=8)
+def _parse_upload(digest: str, name: str, _data: bytes) -> Telemetry:
+    return load_telemetry(_data, name=name)
+
+
+def add_upload(data: bytes, name: str) -> Telemetry:
+    """Validate an uploaded file and add its pumps to this session; raises
+    ``TelemetryError`` (nothing changes) when it is too big, invalid or its
+    pump ids clash with pumps already loaded."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TelemetryError([Problem(file=name, message=f"file is {len(data) / 1e6:.1f} MB; the limit is "
+                                                         f"{MAX_UPLOAD_MB} MB")])
+    digest = hashlib.sha256(data).hexdigest()
+    if any(u["digest"] == digest for u in uploads()):
+        raise TelemetryError([Problem(file=name, message="this file is already loaded in this session")])
+    tel = _parse_upload(digest, name, data)
+    merge(all_telemetry(), tel)  # raises on pump id clashes
+    uploads().append({"name": name, "digest": digest, "telemetry": tel})
+    return tel
+
+
+def remove_uploads() -> None:
+    st.session_state[_UPLOADS] = []
+    st.session_state.pop(_MERGED, None)
+
+
+def all_telemetry() -> Telemetry:
+    """Story patients plus this session's uploads."""
+    base, ups = story(), uploads()
+    if not ups:
+        return base
+    key = tuple(u["digest"] for u in ups)
+    cached = st.session_state.get(_MERGED)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    tel = base
+    for u in ups:
+        tel = merge(tel, u["telemetry"])
+    st.session_state[_MERGED] = (key, tel)
+    return tel
+
+
+def pumps_table() -> pd.DataFrame:
+    """pump_id, patient_label, story, group (story first, then uploads) without loading samples."""
+    cols = ["pump_id", "patient_label", "story", "group"]
+    frames = [story().pumps[cols].assign(source="story")]
+    frames += [u["telemetry"].pumps[cols].assign(source=u["name"]) for u in uploads()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _source_key(pump_id: str) -> str | None:
+    """Where a pump comes from: the story folder or an upload digest."""
+    if pump_id in set(story().pump_ids()):
+        return "story:" + str(STORY_DIR)
+    for u in uploads():
+        if pump_id in set(u["telemetry"].pump_ids()):
+            return "upload:" + u["digest"]
+    return None
+
+
+def pump(pump_id: str | None) -> PumpTelemetry | None:
+    if pump_id is None:
+        return None
+    key = _source_key(pump_id)
+    if key is None:
+        return None
+    if key.startswith("story:"):
+        return _story_pump(str(STORY_DIR), pump_id)
+    upload = next(u for u in uploads() if "upload:" + u["digest"] == key)
+    return upload["telemetry"].pump(pump_id)
+
+
+def selected_pump() -> PumpTelemetry | None:
+    """The pump chosen in the sidebar (None when nothing valid is selected)."""
+    return pump(state.selected_pump_id())
+
+
+# -- the pump's state as a case -----------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _case(source_key: str, pump_id: str, sent_json: str | None, _pt: PumpTelemetry) -> Case:
+    case = _pt.case()
+    if sent_json is None:
+        return case
+    sent = Program.model_validate_json(sent_json)
+    return case.model_copy(update={"current": sent, "proposed": sent})
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _evaluation(source_key: str, pump_id: str, sent_json: str | None, _case: Case) -> Evaluation:
+    return evaluate(_case)
+
+
+def _keys(pump_id: str) -> tuple[str, str | None]:
+    key = _source_key(pump_id)
+    if key is None:
+        raise KeyError(f"no pump {pump_id!r} in the loaded telemetry")
+    sent = state.sent_program(pump_id)
+    return key, None if sent is None else sent.model_dump_json()
+
+
+def current_case(pump_id: str) -> Case:
+    """``PumpTelemetry.case()``, with the program sent from the sandbox (if
+    any) as both the current and the proposed program."""
+    key, sent_json = _keys(pump_id)
+    return _case(key, pump_id, sent_json, pump(pump_id))
+
+
+def current_evaluation(pump_id: str) -> Evaluation:
+    """``evaluate(current_case(pump_id))``, cached."""
+    key, sent_json = _keys(pump_id)
+    return _evaluation(key, pump_id, sent_json, current_case(pump_id))

@@ -1,0 +1,55 @@
+"""The sidebar pump picker, drawn once by dashboard.py for every page.
+
+The choice lives in ``ui.state`` (session state + ``?pump=ID``), so it
+survives page switches and a browser reload; the default is the first
+story patient."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data, state
+
+_KEY = "pump_picker"
+
+
+def _choose() -> None:
+    state.select_pump(st.session_state[_KEY])
+
+
+def pump_picker() -> str | None:
+    """Draw the picker in the sidebar; returns the selected pump id."""
+    try:
+        pumps = data.pumps_table()
+    except Exception as exc:  # the story data itself is broken: say so, keep the app usable
+        st.sidebar.warning(f"Story telemetry could not be loaded: {exc}")
+        return None
+    ids = list(pumps["pump_id"])
+    if not ids:
+        st.sidebar.info("No pumps loaded: upload telemetry.")
+        return None
+    wanted = state.selected_pump_id()
+    if wanted not in ids:
+        if wanted is not None:
+            st.sidebar.warning(f"Pump {wanted!r} is not loaded (uploads last only for the browser session); "
+                               f"showing {ids[0]}.")
+        state.select_pump(ids[0])
+        wanted = ids[0]
+    elif st.query_params.get(state.PUMP_PARAM) != wanted:
+        st.query_params[state.PUMP_PARAM] = wanted  # keep the URL shareable after page switches
+    if st.session_state.get(_KEY) != wanted:
+        st.session_state[_KEY] = wanted
+    labels = dict(zip(pumps["pump_id"], pumps["patient_label"]))
+    sources = dict(zip(pumps["pump_id"], pumps["source"]))
+    with st.sidebar:
+        st.selectbox(
+            "Pump", ids, key=_KEY, on_change=_choose,
+            format_func=lambda pid: labels[pid] + ("" if sources[pid] == "story" else f" (uploaded: {sources[pid]})"),
+            help="Story patients first, then pumps from telemetry uploaded in this session. "
+                 "The choice is kept in the address (?pump=ID).")
+        row = pumps[pumps["pump_id"] == wanted].iloc[0]
+        st.caption(f"Pump id `{wanted}`")
+        story = row["story"]
+        if isinstance(story, str) and story:
+            with st.expander("Patient story"):
+                st.markdown(story)
+    return wanted
