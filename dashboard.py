@@ -8,12 +8,23 @@ st.set_page_config(page_title="Intrathecal pump trainer", page_icon=":material/m
 
 # (file, title, icon, section). Pages register here; files live in pages/.
 PAGES = [
+    ("pages/overview.py", "Pump overview", ":material/monitor_heart:", "Clinician"),
+    ("pages/schedule.py", "Rate schedule", ":material/schedule:", "Clinician"),
+    ("pages/reservoir.py", "Reservoir and refill", ":material/water_drop:", "Clinician"),
+    ("pages/events.py", "Events and alarms", ":material/notifications:", "Clinician"),
+    ("pages/upload.py", "Upload telemetry", ":material/upload:", "Clinician"),
     ("pages/library.py", "Drug library & pumps", ":material/menu_book:", "Reference"),
+    ("pages/sandbox.py", "Programming sandbox", ":material/tune:", "Sandbox"),
+    ("pages/case_io.py", "Cases: demos, import, export", ":material/upload_file:", "Sandbox"),
 ]
 
 sections: dict[str, list] = {}
 for path, title, icon, section in PAGES:
     sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
 
-nav = st.navigation(sections)
+nav = st.navigation(sections)  # the first page (Pump overview) is the default
+
+from ui.picker import pump_picker  # noqa: E402  (after set_page_config)
+
+pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
 nav.run()

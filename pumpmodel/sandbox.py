@@ -219,3 +219,93 @@ def override_entries(ev: Evaluation, acks: dict[str, str], pump_id: str, at: dat
     return [{"at": at.isoformat(timespec="seconds"), "pump": pump_id, "code": f.code, "drug": f.drug,
              "message": f.message, "source": f.source, "reason": acks[ack_key(f)].strip()}
             for f in soft_findings(ev) if (acks.get(ack_key(f)) or "").strip()]
+
+
+# -- editing helpers ---------------------------------------------------------------
+
+def _first_rate(program: dict) -> float | None:
+    if isinstance(program.get("rate_ml_per_day"), (int, float)):
+        return float(program["rate_ml_per_day"])
+    steps = program.get("steps") or next(iter((program.get("week") or {}).values()), None) or []
+    for s in steps:
+        if isinstance(s, dict) and isinstance(s.get("rate_ml_per_day"), (int, float)):
+            return float(s["rate_ml_per_day"])
+    return None
+
+
+def mean_rate(program: dict) -> float:
+    """Daily volume of a (possibly invalid) program dict; a first rate or 0.1 mL/day when it does not validate."""
+    from .schedule import profile_for
+
+    try:
+        v = profile_for(Program.model_validate(program)).daily_volume_ml
+    except Exception:  # an invalid draft: fall back to what can be read
+        v = None
+    if not v:
+        v = _first_rate(program) or 0.1
+    return round(v, 6)
+
+
+def convert_mode(program: dict, new_mode: str) -> dict:
+    """A program dict switched to another editor mode, keeping drugs, PTM and (where it can) the daily volume."""
+    out: dict = {"drugs": program.get("drugs") or [], "mode": "flex" if new_mode == "weekday_flex" else new_mode}
+    rate = mean_rate(program)
+    old_mode = editor_mode(program)
+    if new_mode == "simple_continuous":
+        out["rate_ml_per_day"] = rate
+    elif new_mode == "flex":
+        week = program.get("week") or {}
+        steps = program.get("steps") if old_mode == "flex" else week.get("mon") if old_mode == "weekday_flex" else None
+        out["steps"] = steps or [{"start": "00:00", "rate_ml_per_day": rate}]
+    elif new_mode == "weekday_flex":
+        steps = program.get("steps") or [{"start": "00:00", "rate_ml_per_day": rate}]
+        out["week"] = program.get("week") or {d: [dict(s) for s in steps] for d in WEEKDAYS}
+    elif new_mode == "periodic_bolus":
+        if old_mode == "periodic_bolus":
+            out["rate_ml_per_day"], out["boluses"] = program.get("rate_ml_per_day", rate), program.get("boluses")
+        else:  # same daily volume: three quarters background, one quarter as a daily bolus
+            out["rate_ml_per_day"] = round(rate * 0.75, 6)
+            out["boluses"] = [{"first_at": "08:00", "every_hours": 24, "volume_ml": round(rate * 0.25, 6),
+                               "duration_min": 30}]
+    if new_mode != "stopped" and program.get("ptm"):
+        out["ptm"] = program["ptm"]
+    return out
+
+
+# -- prepared demo cases (examples/*.json) --------------------------------------------
+
+EXAMPLES_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+
+# file -> (title for presenters, codes the case is built to show)
+DEMO_CASES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spec_example.json": ("Spec example: new baclofen flex program, reservoir runs low before the appointment",
+                          ("RESERVOIR_ALARM_BEFORE_APPOINTMENT", "RESERVOIR_EMPTY_BEFORE_APPOINTMENT")),
+    "demo_hard_mg_mcg_mixup.json": ("Hard: baclofen 2000 entered as mg/mL instead of mcg/mL",
+                                    ("CONCENTRATION_NOT_PLAUSIBLE", "DOSE_ABOVE_HARD_MAX")),
+    "demo_hard_dose_above_max.json": ("Hard: morphine raised to 45 mg/day", ("DOSE_ABOVE_HARD_MAX",)),
+    "demo_hard_constant_flow.json": ("Hard: rate change asked of a constant-flow pump", ("FIXED_RATE_PUMP",)),
+    "demo_hard_overfill_and_rate.json": ("Hard: 22 mL into a 20 mL pump, rate below the pump's minimum",
+                                         ("FILL_EXCEEDS_CAPACITY", "RATE_OUT_OF_PUMP_RANGE")),
+    "demo_soft_titration_baclofen.json": ("Soft: baclofen flex titration +42 % with generous PTM",
+                                          ("TITRATION_STEP_TOO_LARGE", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED")),
+    "demo_soft_baclofen_abrupt_decrease.json": ("Soft: baclofen cut by 37.5 % (withdrawal risk)", ("ABRUPT_DECREASE",)),
+    "demo_soft_refill_discrepancy.json": ("Soft: 1.2 mL withdrawn where 4 mL were expected (pocket fill?)",
+                                          ("REFILL_DISCREPANCY",)),
+    "demo_soft_ziconotide_new_pump.json": ("Soft: ziconotide first fill, start dose and 14-day stability window",
+                                           ("START_DOSE_ABOVE_RECOMMENDED", "STABILITY_WINDOW_EXCEEDED")),
+    "demo_soft_admixture_and_ptm.json": ("Soft: baclofen added to hydromorphone, PTM allows too much",
+                                         ("ADMIXTURE_NOT_RECOMMENDED", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED")),
+    "demo_soft_new_implant_start_dose.json": ("Soft: new implant, morphine started at 2 mg/day",
+                                              ("START_DOSE_ABOVE_RECOMMENDED",)),
+    "demo_info_bridge_bolus.json": ("Info: morphine 25 to 10 mg/mL at the same dose (bridge bolus)",
+                                    ("BRIDGE_BOLUS_REQUIRED",)),
+}
+
+
+def demo_case(file: str) -> dict:
+    """A prepared demo case (spec-format dict) from examples/."""
+    import json
+
+    if file not in DEMO_CASES:
+        raise KeyError(file)
+    return json.loads((EXAMPLES_DIR / file).read_text(encoding="utf-8"))

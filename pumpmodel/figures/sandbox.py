@@ -80,7 +80,7 @@ def reservoir_figure(case: Case, ev: Evaluation, cur: Evaluation | None = None, 
                                  hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL<extra>worst case</extra>"))
     fig.add_hline(y=ev.low_reservoir_alarm_ml, line=dict(color=OKABE_ITO["vermillion"], dash="dot", width=1.5),
                   annotation_text=f"low-reservoir alarm {ev.low_reservoir_alarm_ml:g} mL",
-                  annotation_position="top right")
+                  annotation_position="top left")
     for t, label, colour in ((case.next_appointment, "next appointment", OKABE_ITO["black"]),
                              (ev.refill_by, "refill by", OKABE_ITO["vermillion"])):
         if t is not None and t <= end:

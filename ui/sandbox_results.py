@@ -1,0 +1,91 @@
+"""Sandbox results: validation problems, current vs proposed, charts,
+guardrails with acknowledgements, and the formulas behind the numbers."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pumpmodel import sandbox, sharelink
+from pumpmodel.evaluate import evaluate
+from pumpmodel.evaluation import Evaluation
+from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
+from pumpmodel.programs import Case
+from ui import sandbox_state as S
+
+BADGE = {"hard": ":red-badge[HARD]", "soft": ":orange-badge[SOFT]", "info": ":blue-badge[INFO]"}
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _evaluate_json(case_json: str) -> tuple[Evaluation, Evaluation | None]:
+    """Evaluation of a case (and of its current program alone); pure, keyed by the case JSON."""
+    case = Case.model_validate_json(case_json)
+    return evaluate(case), sandbox.current_evaluation(case)
+
+
+def evaluations(case: Case) -> tuple[Evaluation, Evaluation | None]:
+    return _evaluate_json(case.model_dump_json())
+
+
+def problems(errors: list[dict], title: str) -> None:
+    """Validation problems by field (``loc``) with pydantic's message; never a traceback."""
+    lines = "\n".join(f"- `{sharelink.format_loc(e['loc'])}`: {e['msg']}" for e in errors)
+    st.error(f"**{title}**\n\n{lines}", icon=":material/error:")
+
+
+def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
+    df = pd.DataFrame(sandbox.comparison_rows(case, ev, cur))
+    if cur is None:
+        df = df.drop(columns=["current", "change"])
+    st.dataframe(df, hide_index=True, width="stretch")
+    if ev.bridge_bolus is not None:
+        b = ev.bridge_bolus
+        hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"
+        st.info(f"**Bridge bolus** (drug or concentration changes): {b.volume_ml:g} mL of old solution fills the "
+                f"catheter and tubing. Without a bridge bolus the new program needs {hrs} to clear it.",
+                icon=":material/swap_horiz:")
+
+
+def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart")
+    c2.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart")
+
+
+def guardrails(ev: Evaluation) -> None:
+    """Every finding with severity, code, message and source; soft ones take an acknowledgement + reason."""
+    hard = sum(f.severity == "hard" for f in ev.warnings)
+    soft = sum(f.severity == "soft" for f in ev.warnings)
+    st.subheader(f"Guardrails: {hard} hard, {soft} soft, {len(ev.warnings) - hard - soft} info")
+    if not ev.warnings:
+        st.success("No guardrail finding for this proposal.", icon=":material/check_circle:")
+    acks = S.acks()
+    for f in ev.warnings:
+        with st.container(border=True):
+            drug = f" ({f.drug})" if f.drug else ""
+            st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{f.message}")
+            st.caption(f"Source: {f.source}")
+            if f.severity == "soft":
+                k = sandbox.ack_key(f)
+                c1, c2 = st.columns([1, 3])
+                ok = c1.checkbox("Acknowledge", key=f"sbx_ack_{k}", value=bool(acks.get(k)))
+                reason = c2.text_input("Reason (kept in the override log)", key=f"sbx_reason_{k}",
+                                       value=acks.get(k, ""), label_visibility="collapsed",
+                                       placeholder="reason for overriding this warning")
+                acks[k] = reason if ok else ""
+            elif f.severity == "hard":
+                st.markdown(":red[Blocks sending: reprogram to clear it.]")
+
+
+def explanations(ev: Evaluation) -> None:
+    with st.expander("Explain the numbers: formulas with the values and the limits' sources"):
+        for x in ev.explanations:
+            st.markdown(f"**{x.figure}**")
+            st.code(x.formula, language=None, wrap_lines=True)
+            if x.source:
+                st.caption(f"Source: {x.source}")
+        limits = [f for f in ev.warnings if f.limit is not None]
+        if limits:
+            st.markdown("**Limits checked**")
+            st.dataframe(pd.DataFrame([{"code": f.code, "drug": f.drug or "", "value": f.value, "limit": f.limit,
+                                        "unit": f.unit, "source": f.source} for f in limits]),
+                         hide_index=True, width="stretch")
