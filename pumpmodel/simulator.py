@@ -40,6 +40,15 @@ from .telemetry import ERI_BATTERY_PCT, Telemetry
 from .telemetry_schema import EVENTS, PUMPS, SAMPLES
 
 HOUR_S = 3600
+#: Volumes are multiples of 2**-20 mL (about 1e-6 mL): sums of such numbers are exact
+#: in float64, so ``reservoir = previous - delivered`` holds exactly, and the
+#: zero low-order bits let the Parquet files compress well.
+VOLUME_QUANTUM_ML = 2.0 ** -20
+BATTERY_QUANTUM_PCT = 2.0 ** -16
+
+
+def _quantize(x, q: float = VOLUME_QUANTUM_ML):
+    return np.round(np.asarray(x, dtype=float) / q) * q
 _KIND_ORDER = {"refill": 0, "program_change": 1}  # at the same moment: refill, then the new program
 _UNIX = np.datetime64("1970-01-01T00:00:00", "s")
 
@@ -125,7 +134,7 @@ def simulate(scn: Scenario) -> SimResult:
             eri_s = fs
         eos_s = eri_s + spec.eri_to_eos_days * DAY_S
         xs, ys = xs + [eos_s], ys + [0.0]
-        battery = np.interp(t0, xs, ys)
+        battery = _quantize(np.interp(t0, xs, ys), BATTERY_QUANTUM_PCT)
         off.append((eos_s, np.inf))
         eri_dt = scn.implant_date + timedelta(seconds=eri_s - implant_s)
         eos_dt = scn.implant_date + timedelta(seconds=eos_s - implant_s)
@@ -189,7 +198,7 @@ def simulate(scn: Scenario) -> SimResult:
     delivered = np.empty(n)
     reservoir = np.empty(n)
     estimate = np.empty(n)
-    v_true = v_est = scn.initial_reservoir_ml
+    v_true = v_est = float(_quantize(scn.initial_reservoir_ml))
     lra = scn.low_reservoir_alarm_ml if scn.low_reservoir_alarm_ml is not None else spec.low_reservoir_alarm_ml
     for j in range(len(bounds) - 1):
         a, b = bounds[j], bounds[j + 1]
@@ -197,8 +206,8 @@ def simulate(scn: Scenario) -> SimResult:
             r = visits[j - 1][1]
             prev_true = reservoir[a - 1] if a > 0 else v_true
             prev_est = estimate[a - 1] if a > 0 else v_est
-            v_est = r.added_ml
-            v_true = r.added_ml - r.pocket_fill_ml
+            v_est = float(_quantize(r.added_ml))
+            v_true = float(_quantize(r.added_ml - r.pocket_fill_ml))
             drugs = (r.program or _program_at(changes, a)).model_dump(mode="json")["drugs"]
             event(start + timedelta(hours=a), "refill", expected_residual_ml=round(max(prev_est, 0.0), 6),
                   withdrawn_ml=round(float(prev_true), 6), added_ml=r.added_ml,
@@ -209,7 +218,7 @@ def simulate(scn: Scenario) -> SimResult:
         f = factors[j]
         cum = np.cumsum(demand[a:b] * f)
         limit = min(v_true, f * v_est)
-        cum_c = np.minimum(cum, limit)
+        cum_c = np.minimum(_quantize(cum), np.floor(limit / VOLUME_QUANTUM_ML) * VOLUME_QUANTUM_ML)
         d = np.diff(cum_c, prepend=0.0)
         delivered[a:b] = d
         res = v_true - cum_c
@@ -224,8 +233,8 @@ def simulate(scn: Scenario) -> SimResult:
                 i = below[0]
                 event(_crossing(start, a + i, v_est if i == 0 else est_seg[i - 1], est_seg[i], lra),
                       "alarm_low_reservoir", "non_critical", details=json.dumps({"threshold_ml": lra}))
-        if limit == f * v_est and v_est > 0 and cum[-1] >= limit:
-            i = int(np.searchsorted(cum, limit))
+        if limit == f * v_est and v_est > 0 and cum_c[-1] >= limit - VOLUME_QUANTUM_ML:
+            i = int(np.searchsorted(cum_c, cum_c[-1]))
             event(_crossing(start, a + i, v_est if i == 0 else est_seg[i - 1], est_seg[i], 0.0),
                   "alarm_empty_reservoir", "critical")
     # the true series must be exact: rebuild reservoir from delivered so that each

@@ -604,7 +604,7 @@ def _order(df, raw, strict: bool) -> list[Problem]:
                          df["timestamp"])
     if strict:
         out += _row_problems(raw.files, "timestamp", np.flatnonzero(dup) + 1,
-                             "duplicate timestamp (same pump)", raw.rows, df["timestamp"].astype(str))
+                             "duplicate timestamp (same pump)", raw.rows, df["timestamp"])
     return out
 
 
@@ -664,6 +664,7 @@ def write_pump(folder: Path, pump_id: str, samples: pa.Table, events: pa.Table) 
         opts = dict(PARQUET_OPTIONS)
         opts["use_byte_stream_split"] = [c for c in opts["use_byte_stream_split"] if c in t.column_names]
         opts["use_dictionary"] = [c for c in opts["use_dictionary"] if c in t.column_names]
+        opts["column_encoding"] = {"timestamp": "DELTA_BINARY_PACKED"}
         pq.write_table(t, d / "part-0.parquet", **opts)
 
 
