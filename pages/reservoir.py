@@ -2,9 +2,9 @@
 import streamlit as st
 
 from pumpmodel import library
-from pumpmodel.figures import reservoir as fig
-from pumpmodel.units import num, when
-from ui.clinician import chart, page_start
+from pumpmodel.figures import clinician, reservoir as fig
+from pumpmodel.units import num
+from ui.clinician import chart, items, page_start
 
 view = page_start("Reservoir and refill")
 pt, case, ev = view.pt, view.case, view.ev
@@ -12,15 +12,11 @@ refills = pt.refills()
 
 chart(fig.reservoir_figure(pt.samples, case, ev, refills=refills,
                            title="Reservoir volume: telemetry, then projection under the current program"))
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("refill by", when(ev.refill_by), border=True,
-          help=next((e.formula for e in ev.explanations if e.figure == "refill_by"), None))
-c2.metric("low-reservoir alarm", when(ev.low_reservoir_alarm_at), border=True,
-          help=f"at {num(ev.low_reservoir_alarm_ml)} mL ({library.lra_source(case.pump.spec)})")
-c3.metric("empty", when(ev.empty_at), border=True, help="programmed delivery, no PTM")
-c4.metric("next appointment", when(case.next_appointment), border=True)
+groups = clinician.overview_items(case, ev, clinician.Battery(None, None, None, ""))
+items([i for i in groups["Reservoir and refill"] if i.label != "reservoir now"], columns=5)
 st.caption("The projection is exact: volume is linear between the schedule's step changes, where it is drawn. "
-           "The shaded band reaches down to the worst case, with every allowed PTM bolus taken, spread over the day.")
+           "The shaded band reaches down to the worst case, with every allowed PTM bolus taken, spread over the day. "
+           "The chart opens on the last 120 days; double-click it for the whole record.")
 
 st.subheader("Refills")
 limit = case.pump.spec.refill_discrepancy_ml

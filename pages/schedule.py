@@ -14,8 +14,8 @@ if prog.mode == "flex" and prog.week is not None:
     day = st.segmented_control("Weekday", list(WEEKDAYS), default="mon", format_func=fig.DAY_NAMES.get,
                                key="schedule_day") or "mon"
 chart(fig.rate_step_figure(prog, day=day, title=f"Basal rate and dose, {fig.DAY_NAMES.get(day, 'every day')}"))
-ptm = fig.ptm_text(prog)
-st.markdown(f"**Patient bolus (PTM):** {ptm}" if ptm else "**Patient bolus (PTM):** none programmed")
+if not fig.ptm_text(prog):
+    st.caption("No patient bolus (PTM) programmed.")
 if prog.week is not None:
     chart(fig.week_heatmap(prog, title="Mean rate per hour and weekday"))
 

@@ -81,7 +81,7 @@ def test_step_chart_has_rate_and_dose_axes_with_units():
     assert dose.yaxis == "y2" and list(dose.y) == pytest.approx([600, 900, 600, 600])
     # the dose axis is the rate axis scaled by the concentration: the curves coincide
     assert fig.layout.yaxis2.range[1] == pytest.approx(fig.layout.yaxis.range[1] * 2000)
-    assert any("lockout 120 min" in a.text for a in fig.layout.annotations)
+    assert "lockout 120 min" in fig.layout.title.text
 
 
 def test_step_chart_admixture_gets_one_dose_axis_per_drug_and_bolus_markers():
@@ -116,6 +116,9 @@ def test_settings_table_rows_and_total():
     assert "day" in w and (w["day"] == "Sat").sum() == 2
     p = fsch.settings_table(ADMIX_PERIODIC)
     assert p["volume in step (mL)"].iloc[-1] == pytest.approx(0.2 + 4 * 0.025)
+    assert p["rate (mL/day)"].iloc[-1] == pytest.approx(0.3)  # mean rate = daily volume
+    assert p["rate (mL/day)"].iloc[1] == pytest.approx(0.025 * 1440 / 30)  # while the bolus runs
+    assert not t.isna().any().any()
 
 
 def test_dose_history_marks_program_changes():
@@ -124,9 +127,9 @@ def test_dose_history_marks_program_changes():
     progs = [(NOW - timedelta(days=10), BACLOFEN_FLEX), (NOW - timedelta(days=2), later)]
     daily = fsch.daily_doses(s, progs)
     assert list(daily["unit"].unique()) == ["mcg/day"]
-    assert daily["delivered_dose"].iloc[1] == pytest.approx(0.3 * 2000)
-    assert daily["delivered_dose"].iloc[-1] == pytest.approx(0.3 * 1000)  # partial day (9 h) scaled to 24 h
-    assert daily["hours"].iloc[-1] == 9 and daily["delivered_dose"].iloc[0] == pytest.approx(600)
+    assert (daily["hours"] == 24).all() and len(daily) == 3  # partial first and last days left out
+    assert daily["delivered_dose"].iloc[0] == pytest.approx(0.3 * 2000)
+    assert daily["delivered_dose"].iloc[-1] == pytest.approx(0.3 * 1000)
     fig = fsch.dose_history_figure(s, progs)
     names = [t.name for t in fig.data]
     assert names == ["programmed dose", "delivered dose (incl. PTM)", "program change"]

@@ -2,6 +2,7 @@
 events): the page header with the selected pump, and small renderers."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -55,12 +56,15 @@ def chart(fig: go.Figure, key: str | None = None) -> None:
 
 
 def items(group: list[Item], columns: int = 3) -> None:
-    """Figures as metrics, each with its formula/source in the help tooltip."""
+    """Figures as bordered cards (values wrap, never clipped), each with its
+    formula and source in the help tooltip."""
     cols = st.columns(columns)
     for i, it in enumerate(group):
-        with cols[i % columns]:
-            st.metric(it.label, it.value, delta=it.note or None, delta_color="off", delta_arrow="off",
-                      help=it.help or None, border=True)
+        with cols[i % columns].container(border=True):
+            st.caption(it.label, help=it.help or None)
+            note = f"<br><span style='font-size:0.85rem;opacity:0.75'>{html.escape(it.note)}</span>" if it.note else ""
+            st.markdown(f"<div style='font-size:1.3rem;font-weight:600;line-height:1.3;overflow-wrap:anywhere'>"
+                        f"{html.escape(it.value)}{note}</div>", unsafe_allow_html=True)
 
 
 def findings(warnings: list[Finding]) -> None:

@@ -47,7 +47,7 @@ def pump_picker() -> str | None:
             help="Story patients first, then pumps from telemetry uploaded in this session. "
                  "The choice is kept in the address (?pump=ID).")
         row = pumps[pumps["pump_id"] == wanted].iloc[0]
-        st.caption(f"Pump id `{wanted}`")
+        st.caption(f"{labels[wanted]} (pump id `{wanted}`)")
         story = row["story"]
         if isinstance(story, str) and story:
             with st.expander("Patient story"):

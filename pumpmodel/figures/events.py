@@ -37,6 +37,7 @@ def events_timeline(events: pd.DataFrame, kinds: list[str] | None = None, title:
             text=detail, hovertemplate="%{x|%Y-%m-%d %H:%M} %{y}<br>%{text}<extra>" + SEVERITY_LABELS[sev] +
                                        "</extra>"))
     base_layout(fig, title=title, x_title="date (pump clock)", y_title=None, height=max(260, 90 + 38 * len(present)))
+    fig.update_layout(showlegend=True)  # even with one severity: the legend says what the colour means
     fig.update_yaxes(categoryorder="array", categoryarray=[kind_label(k) for k in reversed(present)],
                      automargin=True)
     if ev.empty:

@@ -87,8 +87,10 @@ MARKER_STYLE = {
 
 
 def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: str | None = None,
-                     refills: pd.DataFrame | None = None) -> go.Figure:
-    """Reservoir over the record (telemetry) and the projection to empty."""
+                     refills: pd.DataFrame | None = None, history_days: float | None = 120) -> go.Figure:
+    """Reservoir over the record (telemetry) and the projection to empty.
+    The initial view shows the last ``history_days`` and the whole
+    projection (double-click the chart for the whole record)."""
     fig = go.Figure()
     hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL"
     if samples is not None and len(samples):
@@ -125,6 +127,10 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
     cap = case.pump.spec.reservoir_ml
     base_layout(fig, title=title, x_title="date (pump clock)", y_title="reservoir volume (mL)", height=460)
     fig.update_yaxes(range=[0, cap * 1.08])
+    if history_days is not None:
+        end = max([proj["time"].iloc[-1]] + ([pd.Timestamp(case.next_appointment)] if case.next_appointment else []))
+        start = pd.Timestamp(case.now) - pd.Timedelta(days=history_days)
+        fig.update_xaxes(range=[start, end + (end - start) * 0.03])
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
                       margin=dict(b=120))
     return fig

@@ -93,15 +93,13 @@ def rate_step_figure(program: Program, day: str | None = None, title: str | None
             line=dict(shape="hv", width=0.5, color=colour, dash="dot"), showlegend=False,
             hovertemplate=f"%{{x:.2f}} h: %{{y:.4g}} {unit}<extra>{drug}</extra>"))
     fig.update_layout(**layout_axes)
-    base_layout(fig, title=title, x_title=HOUR_TITLE, height=360)
+    note = ptm_text(program)
+    if note:  # PTM settings under the title, so the figure stands on its own
+        title = (title or "") + f"<br><sup>{note}</sup>"
+    base_layout(fig, title=title, x_title=HOUR_TITLE, height=380)
     fig.update_layout(xaxis=dict(domain=[0, right], range=[0, 24], tickvals=list(range(0, 25, 3)),
                                  ticktext=[f"{h:02d}:00" for h in range(0, 25, 3)]),
-                      yaxis=dict(range=[0, ymax], title=dict(text=RATE_TITLE)), margin=dict(r=70 + 60 * n))
-    note = ptm_text(program)
-    if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=-0.28, showarrow=False,
-                           xanchor="left", font=dict(size=12))
-        fig.update_layout(margin=dict(b=90))
+                      yaxis=dict(range=[0, ymax], title=dict(text=RATE_TITLE)), margin=dict(r=90, t=80))
     return fig
 
 
@@ -130,7 +128,8 @@ def week_heatmap(program: Program, title: str | None = None) -> go.Figure:
 def settings_table(program: Program) -> pd.DataFrame:
     """Tidepool-style settings table: one row per step (per weekday for a
     week schedule) with start, end, rate, volume in the step and the dose
-    rate per drug; a last row with the totals per day."""
+    rate per drug; periodic boluses (their rate while running, on top of the
+    background); a last row with the totals per day (mean rate = daily volume)."""
     concs = program.concentrations()
     units = {d: _dose_unit(program, d) for d in concs}
     days = [None] if program.mode != "flex" or program.week is None else list(WEEKDAYS)
@@ -144,13 +143,14 @@ def settings_table(program: Program) -> pd.DataFrame:
             rows.append(row)
     for b in bolus_times(program).itertuples():
         row = {} if days == [None] else {"day": "every day"}
+        bolus_rate = b.volume_ml * 1440 / b.duration_min  # extra rate while the bolus runs
         row |= {"start": minutes_to_hhmm(int(round(b.start_h * 60))), "end": f"+{b.duration_min:g} min bolus",
-                "rate (mL/day)": np.nan, "volume in step (mL)": b.volume_ml}
-        row |= {f"{d} ({units[d]})": np.nan for d in concs}
+                "rate (mL/day)": bolus_rate, "volume in step (mL)": b.volume_ml}
+        row |= {f"{d} ({units[d]})": bolus_rate * c for d, c in concs.items()}
         rows.append(row)
     daily = profile_for(program).daily_volume_ml
     total = {} if days == [None] else {"day": "mean/day"}
-    total |= {"start": "total per day", "end": "", "rate (mL/day)": np.nan, "volume in step (mL)": daily}
+    total |= {"start": "total per day", "end": "", "rate (mL/day)": daily, "volume in step (mL)": daily}
     total |= {f"{d} ({units[d]})": daily * c for d, c in concs.items()}
     rows.append(total)
     return pd.DataFrame(rows)
@@ -169,8 +169,8 @@ def _concentration_at(times: pd.Series, programs: list[tuple[datetime, Program]]
 def daily_doses(samples: pd.DataFrame, programs: list[tuple[datetime, Program]]) -> pd.DataFrame:
     """Per calendar day and drug: delivered volume (mL/day), delivered and
     programmed dose (drug unit/day), from hourly samples and the program
-    history; a partly recorded day is scaled to 24 h (``hours`` says how many
-    hours were recorded)."""
+    history. Partly recorded days (first and last) are left out when
+    whole days exist; ``hours`` says how many hours each day has."""
     drugs = list(dict.fromkeys(d for _, p in programs for d in p.drug_names))
     if samples.empty or not drugs:
         return pd.DataFrame(columns=["date", "drug", "unit", "delivered_ml", "delivered_dose", "programmed_dose", "hours"])
@@ -185,7 +185,9 @@ def daily_doses(samples: pd.DataFrame, programs: list[tuple[datetime, Program]])
                                                    delivered_dose=("delivered_dose", "mean"),
                                                    programmed_dose=("programmed_dose", "mean"),
                                                    hours=("delivered_ml", "size"))
-        g[["delivered_ml", "delivered_dose", "programmed_dose"]] *= 24  # per day, also for partial days
+        g[["delivered_ml", "delivered_dose", "programmed_dose"]] *= 24
+        if (g["hours"] >= 24).any():  # a partly recorded first/last day would mislead (flex schedules)
+            g = g[g["hours"] >= 24]
         g["drug"] = drug
         g["unit"] = next(e.spec.dose_unit for _, p in programs for e in p.drugs if e.drug == drug)
         frames.append(g)
