@@ -61,8 +61,9 @@ def _p(pdf: FPDF, text: str, size: int = 9, style: str = "") -> None:
     pdf.multi_cell(0, 4.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple[int, ...], bold_rows=()) -> None:
-    pdf.set_font("Helvetica", "", 8)
+def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple[int, ...], bold_rows=(),
+           size: int = 8) -> None:
+    pdf.set_font("Helvetica", "", size)
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True) as t:
         r = t.row()
         for h in header:
@@ -119,7 +120,7 @@ def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, ov
     _h(pdf, f"Guardrail findings ({len(ev.warnings)})")
     if ev.warnings:
         _table(pdf, ["severity", "code", "message", "source"],
-               [[f.severity, f.code, f.message, f.source] for f in ev.warnings], (14, 42, 80, 54))
+               [[f.severity, f.code, f.message, f.source] for f in ev.warnings], (11, 64, 70, 45), size=7)
     else:
         _p(pdf, "No findings.")
 
@@ -127,7 +128,7 @@ def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, ov
     if overrides:
         _table(pdf, ["at", "pump", "code", "reason"],
                [[o.get("at", ""), o.get("pump", ""), o.get("code", "") + (f" ({o['drug']})" if o.get("drug") else ""),
-                 o.get("reason", "")] for o in overrides], (32, 30, 55, 73))
+                 o.get("reason", "")] for o in overrides], (30, 25, 65, 70), size=7)
     else:
         _p(pdf, "No soft warning was overridden.")
 

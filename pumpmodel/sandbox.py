@@ -61,8 +61,9 @@ def blank_case(profile: str = "programmable-20", now: datetime | None = None, dr
     start_dose = d.start_dose_per_day.max or d.dose_per_day.soft_max / 10
     lasts_60_days = (spec.reservoir_ml - spec.low_reservoir_alarm_ml) / 60
     rate = max(spec.min_rate_ml_per_day, min(start_dose / 2 / conc, lasts_60_days))
-    if spec.fixed_rate:
+    if spec.fixed_rate:  # the rate is fixed: the dose is set by the concentration
         rate = spec.nominal_rate_ml_per_day
+        conc = round(start_dose / 2 / rate, 4)
     return {
         "pump": {"profile": profile},
         "now": now.isoformat(),
@@ -155,7 +156,7 @@ def schedule_text(p: Program | None) -> str:
 
 def _drugs_text(p: Program | None) -> str:
     if p is None:
-        return ""
+        return "none (new implant)"
     return " + ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in p.drugs)
 
 

@@ -56,7 +56,7 @@ def decode_dict(token: str) -> dict:
     padded = token.replace("+", "-").replace("/", "_")
     padded += "=" * (-len(padded) % 4)
     try:
-        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
         raise ShareLinkError("The case link is not valid URL-safe base64.",
                              [{"loc": [PARAM], "msg": f"not base64: {exc}"}]) from None

@@ -111,7 +111,8 @@ def sync_in() -> None:
         try:
             data = sharelink.decode_dict(token)
         except sharelink.ShareLinkError as exc:
-            load(sandbox.blank_case(), "blank pump (the link could not be read)", exc.errors, token)
+            errors = [{"loc": [sharelink.PARAM], "msg": str(exc)}, *exc.errors]
+            load(sandbox.blank_case(), "blank pump (the link could not be read)", errors, token)
             return
         problems = []
         try:

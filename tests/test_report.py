@@ -1,0 +1,52 @@
+"""The session report PDF: its text, read back with pypdf."""
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from pumpmodel import Case, evaluate, sandbox
+from pumpmodel.report import DISCLAIMER, latin1, session_report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _text(pdf: bytes) -> tuple[list[str], str]:
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    return pages, "\n".join(pages)
+
+
+def test_report_has_programs_doses_dates_warnings_overrides_and_json():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json"))
+    ev, cur = evaluate(case), sandbox.current_evaluation(case)
+    overrides = [{"at": "2026-11-21T09:10:00", "pump": "story-a", "code": "TITRATION_STEP_TOO_LARGE",
+                  "drug": "baclofen", "reason": "spasticity not controlled, 2 µg × check"}]
+    pdf = session_report(case, ev, cur, overrides, pump_id="story-a", sent=True,
+                         generated_at=datetime(2026, 11, 21, 9, 15))
+    assert pdf.startswith(b"%PDF")
+    pages, text = _text(pdf)
+    flat = " ".join(text.split())
+    assert len(pages) >= 2
+    for page in pages:  # the disclaimer on every page
+        assert DISCLAIMER in " ".join(page.split())
+    for needle in ("story-a", "programmable-40", "baclofen 2000 mcg/mL", "887.5 mcg/day", "625 mcg/day", "+42.0 %",
+                   "TITRATION_STEP_TOO_LARGE", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED", "refill by",
+                   "spasticity not controlled, 2 mcg x check", "sent to the simulated pump",
+                   '"rate_ml_per_day": 0.35', "Lioresal"):
+        assert needle in flat, needle
+
+
+def test_report_of_a_new_implant_without_findings():
+    case = Case.model_validate(sandbox.blank_case("valve-gated-40", drug="morphine"))
+    pdf = session_report(case, evaluate(case), None, [], generated_at=datetime(2026, 11, 21))
+    _, text = _text(pdf)
+    flat = " ".join(text.split())
+    assert "No soft warning was overridden" in flat
+    assert "proposal, not sent" in flat
+    assert "none (new implant)" in flat
+
+
+def test_latin1_keeps_text_drawable():
+    assert latin1("0.5 µg × 2 – ≤ 3") == "0.5 mcg x 2 - <= 3"
+    assert latin1("日本").encode("latin-1")

@@ -1,0 +1,89 @@
+"""Sandbox pure logic and figures (no browser)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from pumpmodel import Case, DrugEntry, evaluate, sandbox
+from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = json.loads((ROOT / "examples" / "spec_example.json").read_text())
+
+
+def test_dose_and_rate_conversion_with_unit():
+    e = DrugEntry(drug="baclofen", concentration=2, unit="mg/mL")  # 2000 mcg/mL
+    assert sandbox.dose_for_rate(0.39375, e) == pytest.approx(787.5)
+    assert sandbox.rate_for_dose(787.5, e) == pytest.approx(0.39375)
+
+
+@pytest.mark.parametrize("profile", ["programmable-20", "programmable-40", "valve-gated-20", "valve-gated-40",
+                                     "constant-flow-30"])
+@pytest.mark.parametrize("drug", ["morphine", "baclofen", "ziconotide", "clonidine"])
+def test_blank_cases_validate_without_hard_findings(profile, drug):
+    case = Case.model_validate(sandbox.blank_case(profile, drug=drug))
+    ev = evaluate(case)
+    assert not ev.blocked, ev.codes()
+    assert case.current is None and case.first_fill
+
+
+@pytest.mark.parametrize("mode", list(sandbox.MODE_LABELS))
+def test_convert_mode_keeps_daily_volume(mode):
+    prog = sandbox.convert_mode(SPEC["proposed"], mode)
+    case = Case.model_validate({**SPEC, "proposed": prog})
+    assert sandbox.editor_mode(case.proposed) == mode
+    if mode != "stopped":
+        assert evaluate(case).daily_volume_ml == pytest.approx(0.39375, rel=1e-5)
+
+
+def test_send_check_hard_blocks_soft_needs_reasons():
+    hard = evaluate(Case.model_validate(sandbox.demo_case("demo_hard_mg_mcg_mixup.json")))
+    assert not sandbox.send_check(hard, {}).allowed
+    soft = evaluate(Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json")))
+    keys = [sandbox.ack_key(f) for f in sandbox.soft_findings(soft)]
+    assert len(keys) == 2
+    assert sandbox.send_check(soft, {keys[0]: "ok"}).missing_acks == [keys[1]]
+    assert not sandbox.send_check(soft, {keys[0]: "ok", keys[1]: "   "}).allowed
+    assert sandbox.send_check(soft, {keys[0]: "ok", keys[1]: "reviewed"}).allowed
+    log = sandbox.override_entries(soft, {keys[0]: "ok", keys[1]: "reviewed"}, "p1", __import__("datetime").datetime(
+        2026, 11, 21, 9))
+    assert [e["reason"] for e in log] == ["ok", "reviewed"] and all(e["pump"] == "p1" for e in log)
+
+
+def test_review_rows_flag_changes():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json"))
+    rows = {r["setting"]: r for r in sandbox.review_rows(case, evaluate(case), sandbox.current_evaluation(case))}
+    assert rows["schedule"]["changed"] and not rows["pump profile"]["changed"]
+    assert rows["baclofen daily dose"]["current"] == "625 mcg/day"
+    assert rows["baclofen daily dose"]["pending"] == "887.5 mcg/day"
+
+
+def test_comparison_rows_change_in_percent():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
+    rows = {r["figure"]: r for r in sandbox.comparison_rows(case, evaluate(case), sandbox.current_evaluation(case))}
+    assert rows["baclofen daily dose"]["change"] == "-37.5 %"
+    assert rows["refill by"]["change"].endswith("days")
+
+
+def test_schedule_figure_steps_and_week():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json"))
+    fig = schedule_figure(case.current, case.proposed)
+    assert [t.name for t in fig.data] == ["current", "proposed"]
+    assert list(fig.data[1].x) == [0, 7, 22, 24] and list(fig.data[1].y) == [0.35, 0.5, 0.35, 0.35]
+    assert "mL/day" in fig.layout.yaxis.title.text
+    week = Case.model_validate({**SPEC, "proposed": sandbox.convert_mode(SPEC["proposed"], "weekday_flex")})
+    fig = schedule_figure(None, week.proposed)
+    assert fig.data[0].x[-1] == 168
+
+
+def test_reservoir_figure_projects_both_programs():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json"))
+    ev, cur = evaluate(case), sandbox.current_evaluation(case)
+    fig = reservoir_figure(case, ev, cur)
+    names = [t.name for t in fig.data]
+    assert names == ["current program", "proposed program", "proposed, every PTM bolus"]
+    prop = fig.data[1]
+    assert prop.y[0] == pytest.approx(30) and min(prop.y) >= 0
+    assert all(y1 <= y0 + 1e-12 for y0, y1 in zip(prop.y, prop.y[1:]))  # never rises
+    assert "mL" in fig.layout.yaxis.title.text
+    assert any(a.text == "refill by" for a in fig.layout.annotations)
