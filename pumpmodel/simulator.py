@@ -244,7 +244,7 @@ def simulate(scn: Scenario) -> SimResult:
     samples = pa.table({
         "pump_id": pa.array(np.full(n, scn.pump_id, dtype=object), pa.string()),
         "timestamp": pa.array(stamps, pa.timestamp("s")),
-        "programmed_rate_ml_per_day": pa.array(prog_vol * 24.0, pa.float64()),
+        "programmed_rate_ml_per_day": pa.array(np.round(prog_vol * 24.0, 9), pa.float64()),
         "delivered_ml": pa.array(delivered, pa.float64()),
         "reservoir_ml": pa.array(reservoir, pa.float64()),
         "battery_pct": pa.array(battery, pa.float64()) if battery is not None else pa.nulls(n, pa.float64()),

@@ -480,7 +480,7 @@ def _parse(col: pa.ChunkedArray, typ: pa.DataType, raw: _Raw, name: str, problem
                                     message=f"must be a timestamp, got {col.type}"))
             return pd.Series(pd.NaT, index=range(len(col)), dtype="datetime64[s]")
         has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(text.where(~has_offset, None), format="ISO8601", errors="coerce")
         if getattr(parsed.dtype, "tz", None) is not None:
             parsed = parsed.dt.tz_localize(None)
         bad = (parsed.isna() & text.notna()).to_numpy() | has_offset
@@ -512,8 +512,8 @@ def _parse(col: pa.ChunkedArray, typ: pa.DataType, raw: _Raw, name: str, problem
 def _check(raws: dict[str, _Raw]) -> Telemetry:
     problems: list[Problem] = []
     frames = {t: _coerce(raws[t], t, problems) for t in TABLES}
-    if any(f is None for f in frames.values()) or problems:
-        raise TelemetryError(problems)
+    if any(f is None for f in frames.values()):
+        raise TelemetryError(problems)  # structure first: columns missing or unexpected
     pumps, samples, events = frames["pumps"], frames["samples"], frames["events"]
     rp, rs, re_ = raws["pumps"], raws["samples"], raws["events"]
 
