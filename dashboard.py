@@ -16,6 +16,7 @@ PAGES = [
     ("pages/library.py", "Drug library & pumps", ":material/menu_book:", "Reference"),
     ("pages/sandbox.py", "Programming sandbox", ":material/tune:", "Sandbox"),
     ("pages/case_io.py", "Cases: demos, import, export", ":material/upload_file:", "Sandbox"),
+    ("pages/cohort.py", "Cohort explorer", ":material/query_stats:", "Analyst"),
 ]
 
 sections: dict[str, list] = {}

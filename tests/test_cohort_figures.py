@@ -38,7 +38,7 @@ def test_figures_have_units_and_hover(results, view):
     fig = BUILDERS[view](results[view])
     assert fig.data, view
     titles = _axis_titles(fig)
-    numeric = [t for t in titles if t not in ("drug", "pump profile")]  # category axes need no unit
+    numeric = [t for t in titles if t not in ("drug",)]  # category axes need no unit
     assert numeric and all("(" in t and ")" in t for t in numeric), titles
     for tr in fig.data:
         assert tr.hoverinfo == "skip" or tr.hovertemplate, (view, tr.name)
@@ -59,7 +59,7 @@ def test_colours_are_okabe_ito(results):
 
 def test_dose_panels_carry_drug_units(results):
     df = results["dose_trajectory"]
-    fig = figs.dose_trajectory(df)
+    fig = figs.dose_trajectory(df, min_pumps=1)
     titles = [a.text for a in fig.layout.annotations]
     for drug, unit in df.groupby("drug")["unit"].first().items():
         assert f"{drug} ({unit}/day)" in titles

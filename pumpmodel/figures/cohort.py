@@ -20,6 +20,13 @@ def _colour_map(values) -> dict[str, str]:
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(sorted(set(values)))}
 
 
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """Legend under the x-axis title, so it never covers the chart title in a half-width column."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.28, xanchor="left", x=0),
+                      margin=dict(b=120))
+    return fig
+
+
 def _empty(fig: go.Figure, text: str = "No data in this selection") -> go.Figure:
     fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=15))
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
@@ -54,8 +61,9 @@ def refill_intervals(df: pd.DataFrame) -> go.Figure:
 def reservoir_margin(df: pd.DataFrame, bin_ml: float = 0.5) -> go.Figure:
     """Histogram (stacked by pump profile) of the reservoir margin above the alarm level before refill."""
     fig = go.Figure()
-    base_layout(fig, "Reservoir margin at refill", "reservoir above the low-reservoir alarm level just before "
-                "refill (mL)", "refills (count)")
+    base_layout(fig, "Reservoir margin at refill", "margin above the alarm level before refill (mL)",
+                "refills (count)", height=420)
+    _legend_below(fig)
     if df.empty:
         return _empty(fig)
     colours = _colour_map(df["profile"])
@@ -74,8 +82,11 @@ def reservoir_margin(df: pd.DataFrame, bin_ml: float = 0.5) -> go.Figure:
     return fig
 
 
-def dose_trajectory(df: pd.DataFrame) -> go.Figure:
-    """Median daily dose and interquartile band by month since implant, one panel per drug."""
+def dose_trajectory(df: pd.DataFrame, min_pumps: int = 3) -> go.Figure:
+    """Median daily dose and interquartile band by month since implant, one panel per drug
+    (months with fewer than ``min_pumps`` pumps are left out: a median of one or two pumps is noise)."""
+    if not df.empty:
+        df = df[df["pumps"] >= min_pumps]
     drugs = sorted(df["drug"].unique()) if not df.empty else []
     if not drugs:
         return _empty(base_layout(go.Figure(), "Daily dose by month since implant", "months since implant (months)",
@@ -119,7 +130,8 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def alarm_rates(df: pd.DataFrame) -> go.Figure:
     """Alarms per 1000 pump-days by kind, coloured by severity."""
     fig = go.Figure()
-    base_layout(fig, "Alarm rates", "rate (alarms per 1000 pump-days)", None)
+    base_layout(fig, "Alarm rates", "rate (alarms per 1000 pump-days)", None, height=420)
+    _legend_below(fig)
     if df.empty:
         return _empty(fig)
     d = df.sort_values("per_1000_pump_days")
@@ -131,15 +143,15 @@ def alarm_rates(df: pd.DataFrame) -> go.Figure:
             hovertemplate=("<b>%{y}</b><br>%{x:.3f} per 1000 pump-days<br>%{customdata[0]:,} alarms on "
                            "%{customdata[1]:,} pumps<br>%{customdata[2]:,.1f} pump-days<extra></extra>"),
         ))
-    fig.update_layout(margin=dict(l=170))
-    fig.update_yaxes(categoryorder="array", categoryarray=[pretty(k) for k in d["kind"]])
+    fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=[pretty(k) for k in d["kind"]])
     return fig
 
 
 def ptm_by_hour(df: pd.DataFrame) -> go.Figure:
     """PTM requests granted and denied by hour of day (stacked)."""
     fig = go.Figure()
-    base_layout(fig, "PTM requests by hour of day", "hour of day (pump clock, h)", "requests (count)")
+    base_layout(fig, "PTM requests by hour of day", "hour of day (pump clock, h)", "requests (count)", height=420)
+    _legend_below(fig)
     if df.empty:
         return _empty(fig)
     d = df.set_index("hour").reindex(range(24), fill_value=0)
@@ -159,18 +171,21 @@ def ptm_by_hour(df: pd.DataFrame) -> go.Figure:
 def refill_discrepancies(df: pd.DataFrame) -> go.Figure:
     """Share of refills flagged (|withdrawn - expected residual| above the profile's limit), by profile."""
     fig = go.Figure()
-    base_layout(fig, "Refill discrepancies flagged", "pump profile", "refills flagged (%)")
+    base_layout(fig, "Refill discrepancies flagged", "refills flagged (%)", None, height=340)
     if df.empty:
         return _empty(fig)
     colours = _colour_map(df["profile"])
+    d = df.sort_values("profile", ascending=False)
     fig.add_trace(go.Bar(
-        x=df["profile"], y=df["flagged_pct"], marker_color=[colours[p] for p in df["profile"]],
-        customdata=list(zip(df["flagged"], df["refills"], df["limit_ml"])),
-        text=[f"{int(f)} of {int(n)}" for f, n in zip(df["flagged"], df["refills"])], textposition="outside",
-        hovertemplate=("<b>%{x}</b><br>%{y:.2f} % of refills flagged<br>%{customdata[0]:,} of %{customdata[1]:,}"
+        y=d["profile"], x=d["flagged_pct"], orientation="h", marker_color=[colours[p] for p in d["profile"]],
+        customdata=list(zip(d["flagged"], d["refills"], d["limit_ml"])),
+        text=[f"{int(f):,} of {int(n):,}" for f, n in zip(d["flagged"], d["refills"])], textposition="outside",
+        cliponaxis=False,
+        hovertemplate=("<b>%{y}</b><br>%{x:.2f} % of refills flagged<br>%{customdata[0]:,} of %{customdata[1]:,}"
                        " refills<br>limit: |withdrawn - expected residual| > %{customdata[2]:g} mL<extra></extra>"),
         showlegend=False,
     ))
-    top = float(df["flagged_pct"].max() or 0)
-    fig.update_yaxes(range=[0, max(1.0, top * 1.25)])
+    top = float(d["flagged_pct"].max() or 0)
+    fig.update_xaxes(range=[0, max(1.0, top * 1.35)])
+    fig.update_yaxes(automargin=True)
     return fig

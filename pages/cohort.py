@@ -1,0 +1,93 @@
+"""Analyst: cohort explorer over fleet-scale telemetry (DuckDB on the Parquet files)."""
+import streamlit as st
+
+from pumpmodel.figures import cohort as figs
+from ui import cohort as ui
+from ui.cohort_open import open_in_clinician_views, overview_available
+from ui.common import disclaimer
+
+st.title("Cohort explorer")
+disclaimer()
+st.caption("Fleet statistics over simulated pump telemetry. Queries run in DuckDB directly on the "
+           "Parquet files; only aggregated results reach this page. Every export is the chart's data.")
+
+picked = ui.source_picker()
+if picked is None:
+    st.stop()
+folders, populations = picked
+sel = ui.filter_widgets(folders, populations)
+
+with st.spinner("Querying the cohort ..."):
+    res = {v: ui.run_view(v, sel) for v in
+           ("summary", "pump_table", "refill_intervals", "reservoir_margin", "dose_trajectory",
+            "alarm_rates", "ptm_by_hour", "discrepancy_by_profile", "flagged_refills")}
+
+s = res["summary"].iloc[0]
+disc = res["discrepancy_by_profile"]
+m = st.columns(4)
+m[0].metric("Pumps in the selection", f"{int(s.pumps_selected):,}",
+            help="Pumps matching the filters; those with telemetry in the date range: "
+                 f"{int(s.pumps_with_data):,}.")
+m[1].metric("Pump-days", f"{s.pump_days:,.0f}", help="Hours of telemetry in the selection / 24.")
+m[2].metric("Refills", f"{int(disc.refills.sum()):,}")
+m[3].metric("Refill discrepancies flagged", f"{int(disc.flagged.sum()):,}",
+            help="|withdrawn - expected residual| above the pump profile's limit "
+                 "(1 mL for 20 mL pumps, 2 mL for 40 mL; library data).")
+if s.pumps_selected == 0:
+    st.info("No pump matches these filters: widen the selection.")
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    ui.chart(figs.refill_intervals(res["refill_intervals"]), "cohort_fig_intervals")
+    st.caption("Days between consecutive refills of a pump (the later refill in the date range); "
+               "box: quartiles, whiskers: min to max.")
+    ui.download(res["refill_intervals"], "refill-intervals")
+with right:
+    ui.chart(figs.reservoir_margin(res["reservoir_margin"]), "cohort_fig_margin")
+    st.caption("Reservoir just before refill (the pump's expected residual) minus its low-reservoir alarm "
+               "level; left of the dashed line the alarm had already sounded.")
+    ui.download(res["reservoir_margin"], "reservoir-margin")
+
+st.subheader("Daily dose by month since implant")
+ui.chart(figs.dose_trajectory(res["dose_trajectory"]), "cohort_fig_dose")
+st.caption("Median (line) and interquartile band of the daily dose over full pump-days: delivered volume x "
+           "concentration of the program's first drug, in the drug's own unit; months with at least 3 pumps.")
+ui.download(res["dose_trajectory"], "dose-trajectory")
+
+left, right = st.columns(2)
+with left:
+    ui.chart(figs.alarm_rates(res["alarm_rates"]), "cohort_fig_alarms")
+    ui.download(res["alarm_rates"], "alarm-rates")
+with right:
+    ui.chart(figs.ptm_by_hour(res["ptm_by_hour"]), "cohort_fig_ptm")
+    ui.download(res["ptm_by_hour"], "ptm-by-hour")
+
+st.subheader("Refill discrepancies")
+left, right = st.columns([2, 3])
+with left:
+    ui.chart(figs.refill_discrepancies(disc), "cohort_fig_disc")
+    ui.download(disc, "discrepancy-by-profile")
+with right:
+    flagged = res["flagged_refills"]
+    st.caption(f"{len(flagged):,} flagged refills (possible pocket fill or pump malfunction), largest first.")
+    st.dataframe(flagged, hide_index=True, width="stretch", height=300,
+                 column_config={"timestamp": st.column_config.DatetimeColumn("refill at", format="YYYY-MM-DD HH:mm"),
+                                "difference_ml": st.column_config.NumberColumn("withdrawn - expected (mL)",
+                                                                               format="%.2f")})
+    ui.download(flagged, "flagged-refills")
+
+st.subheader("Riskiest pumps")
+pumps = res["pump_table"]
+st.caption("Ranked by days with the reservoir below the alarm level, then critical alarms and refill "
+           "discrepancies. Select a row to open that pump in the clinician views"
+           + ("." if overview_available() else " (the overview page is not in this build yet)."))
+event = st.dataframe(pumps.head(50), hide_index=True, width="stretch", height=320, key="cohort_risky",
+                     on_select="rerun", selection_mode="single-row",
+                     column_config={"alarm_level_ml": st.column_config.NumberColumn("alarm level (mL)"),
+                                    "min_reservoir_ml": st.column_config.NumberColumn("lowest reservoir (mL)",
+                                                                                      format="%.2f")})
+ui.download(pumps, "pump-list", label=f"Filtered pump list ({len(pumps):,} pumps), CSV")
+rows = event.selection.rows if event is not None else []
+if rows:
+    open_in_clinician_views(str(pumps.iloc[rows[0]]["pump_id"]), folders)

@@ -1,0 +1,119 @@
+"""Analyst cohort explorer: data source and filter widgets, cached queries, exports.
+
+The DuckDB database over a set of telemetry folders is shared by every session
+(``st.cache_resource``), but each query runs on its own cursor (DuckDB
+connections are not thread-safe). Query results are cached by view name,
+filters, folders and the folders' modification time (``st.cache_data``); only
+aggregated results ever reach the page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pumpmodel import cohort_queries as cq
+from pumpmodel.figures.cohort import pretty
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+@dataclass(frozen=True)
+class Selection:
+    folders: tuple[str, ...]
+    version: tuple[float, ...]
+    filters: cq.Filters
+
+
+def _rel(p: Path) -> str:
+    try:
+        return str(p.relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def _versions(folders: tuple[str, ...]) -> tuple[float, ...]:
+    return tuple(cq.Source(Path(f)).version for f in folders)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Opening the telemetry (building the per-pump-day rollup) ...")
+def _engine(folders: tuple[str, ...], version: tuple[float, ...]) -> cq.Cohort:
+    return cq.Cohort([Path(f) for f in folders])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _options(folders: tuple[str, ...], version: tuple[float, ...]) -> dict:
+    return _engine(folders, version).filter_options()
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def run_view(view: str, sel: Selection) -> pd.DataFrame:
+    """One view's result, cached by view, filters, folders and data version."""
+    return _engine(sel.folders, sel.version).run(view, sel.filters)
+
+
+def source_picker() -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Cohort folder and population (story / cohort); returns (folders to query, populations)."""
+    cohorts = cq.discover_cohorts(ROOT)
+    story = cq.story_folder(ROOT)
+    if not cohorts and story is None:
+        st.info("No telemetry found: the shipped cohort lives in `sample_data/cohort`; generate a larger one "
+                "with `make cohort`.")
+        return None
+    c1, c2 = st.columns([2, 1])
+    labels = {_rel(p): p for p in cohorts}
+    choice = c1.selectbox("Cohort data folder", list(labels) or ["(none)"], key="cohort_folder",
+                          help="The shipped cohort, or a larger one generated into data/cohort-* "
+                               "(e.g. `make cohort`: 1000 pumps x 730 days).")
+    pops = (["cohort"] if labels else []) + (["story"] if story is not None else [])
+    chosen = c2.multiselect("Population (story / cohort)", pops, default=pops, key="cohort_population",
+                            help="Story patients (sample_data/story) are the trainers' hand-made cases; "
+                                 "cohort pumps are random simulated pumps.")
+    folders = []
+    if "cohort" in chosen and choice in labels:
+        folders.append(str(labels[choice]))
+    if "story" in chosen and story is not None:
+        folders.append(str(story))
+    if not folders:
+        st.info("Choose at least one population.")
+        return None
+    return tuple(folders), tuple(sorted(chosen))
+
+
+def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Selection:
+    version = _versions(folders)
+    opts = _options(folders, version)
+    c = st.columns(4)
+    drugs = c[0].multiselect("Drug", opts["drug"], key="cohort_drugs", placeholder="all drugs",
+                             help="The first drug of the pump's most recent program.")
+    profiles = c[1].multiselect("Pump profile", opts["profile"], key="cohort_profiles", placeholder="all profiles")
+    indications = c[2].multiselect("Indication", opts["indication"], key="cohort_indications",
+                                   placeholder="all indications", format_func=lambda s: s.replace("_", " "))
+    alarms = c[3].multiselect("Alarms seen", opts["alarm"], key="cohort_alarms", placeholder="any (no filter)",
+                              format_func=pretty, help="Keep pumps that raised at least one of these alarms "
+                                                       "in the date range.")
+    date_from = date_to = None
+    if opts["dates"]:
+        lo, hi = opts["dates"]
+        picked = st.date_input("Date range (pump clock)", value=(lo, hi), min_value=lo, max_value=hi,
+                               key="cohort_dates")
+        if isinstance(picked, (tuple, list)) and len(picked) == 2:
+            date_from, date_to = picked
+        if (date_from, date_to) == (lo, hi):
+            date_from = date_to = None  # whole record: same cache entry as no filter
+    f = cq.Filters(drugs=tuple(drugs), profiles=tuple(profiles), indications=tuple(indications),
+                   groups=populations, alarms=tuple(alarms),
+                   date_from=date_from, date_to=date_to)
+    return Selection(folders, version, f)
+
+
+def download(df: pd.DataFrame, name: str, label: str = "CSV") -> None:
+    st.download_button(f":material/download: {label}", df.to_csv(index=False).encode("utf-8"),
+                       file_name=f"cohort-{name}.csv", mime="text/csv", key=f"cohort_dl_{name}")
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, theme=None, key=key)

@@ -1,0 +1,67 @@
+"""Open a pump chosen in the cohort explorer in the clinician views.
+
+The clinician pages show the story patients and this session's uploads
+(``ui.data``). A cohort pump is brought in as an upload: its own Parquet files
+(pumps row + its samples/events partitions) zipped in memory, so it goes
+through the same checks as any uploaded telemetry.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import streamlit as st
+
+from ui import state
+from ui.cohort import ROOT
+
+OVERVIEW = "pages/overview.py"
+
+
+def overview_available() -> bool:
+    return (ROOT / OVERVIEW).is_file()
+
+
+def pump_zip(folder: Path, pump_id: str) -> bytes | None:
+    """One pump's telemetry (same layout as the folder) as zip bytes; None if it is not in ``folder``."""
+    part = f"pump_id={pump_id}"
+    if not (folder / "samples" / part).is_dir():
+        return None
+    pumps = pq.read_table(folder / "pumps.parquet")
+    pumps = pumps.filter(pc.equal(pumps["pump_id"], pump_id))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        out = io.BytesIO()
+        pq.write_table(pumps, out)
+        zf.writestr("pumps.parquet", out.getvalue())
+        for table in ("samples", "events"):
+            for f in sorted((folder / table / part).glob("*.parquet")):
+                zf.writestr(f"{table}/{part}/{f.name}", f.read_bytes())
+    return buf.getvalue()
+
+
+def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
+    """Select the pump and switch to the overview page (loading it as an upload if needed)."""
+    if not overview_available():
+        st.info(f"Pump `{pump_id}` selected. The clinician overview page (`{OVERVIEW}`) is not in this build yet.")
+        state.select_pump(pump_id)
+        return
+    from pumpmodel.telemetry import TelemetryError
+    from ui import data
+
+    if data.pump(pump_id) is None:
+        blob = next((b for b in (pump_zip(Path(f), pump_id) for f in folders) if b is not None), None)
+        if blob is None:
+            st.warning(f"Pump `{pump_id}` was not found in the selected telemetry folders.")
+            return
+        try:
+            with st.spinner(f"Loading pump {pump_id} for the clinician views ..."):
+                data.add_upload(blob, f"cohort-{pump_id}.zip")
+        except TelemetryError as exc:
+            st.warning(f"Pump `{pump_id}` cannot be opened in the clinician views: {exc}")
+            return
+    state.select_pump(pump_id)
+    st.switch_page(OVERVIEW)
