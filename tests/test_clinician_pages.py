@@ -1,0 +1,151 @@
+"""Clinician pages: AppTest per page (story patients), picker persistence,
+sent programs, and a real Chromium pass over every page for two patients."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import page_problems, screenshot, wait_for_app
+from pumpmodel.telemetry import STORY_DIR, load_telemetry
+
+CLINICIAN_PAGES = ["pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py",
+                   "pages/upload.py"]
+BROWSER_PATIENTS = ["story-b", "story-f"]
+
+
+@pytest.fixture(scope="module")
+def story():
+    return load_telemetry(STORY_DIR)
+
+
+def open_page(app, page: str, pump: str | None = None):
+    """Run the app (entrypoint with the picker), then the page. AppTest's
+    switch_page runs the page script alone, so sidebar checks go before it."""
+    at = app({"pump": pump} if pump else None).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_default_page_is_overview_for_first_story_patient(app, story):
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "Pump overview"
+    first = story.pump_ids()[0]
+    assert at.selectbox(key="pump_picker").value == first
+    assert at.query_params["pump"] == [first] or at.query_params["pump"] == first
+
+
+@pytest.mark.parametrize("page", CLINICIAN_PAGES)
+@pytest.mark.parametrize("pump", ["story-a", "story-b", "story-e", "story-g"])
+def test_every_clinician_page_runs_for_story_patients(app, page, pump):
+    at = open_page(app, page, pump)
+    assert not at.error
+    assert "Training simulator" in texts(at)  # the disclaimer on every page
+    if page != "pages/upload.py":
+        assert pump in texts(at)
+
+
+def test_overview_numbers_come_from_the_engine(app, story):
+    from pumpmodel import evaluate
+
+    at = open_page(app, "pages/overview.py", "story-a")
+    ev = evaluate(story.pump("story-a").case())
+    shown = texts(at)
+    assert f"{ev.low_reservoir_alarm_at:%Y-%m-%d %H:%M}" in shown
+    assert f"{ev.refill_by:%Y-%m-%d %H:%M}" in shown
+    assert "mL/day" in shown and "mcg/day" in shown and " %" in shown
+
+
+def test_picker_choice_survives_page_switch(app):
+    at = app({"pump": "story-a"}).run()
+    at.selectbox(key="pump_picker").select("story-c").run()
+    assert "story-c" in texts(at)
+    at.switch_page("pages/reservoir.py").run()
+    assert not at.exception
+    assert "story-c" in texts(at)  # (AppTest runs only the page on switch_page: the picker is checked above)
+    assert at.query_params["pump"] in ("story-c", ["story-c"])
+
+
+def test_unknown_pump_in_url_falls_back_to_first_story_patient(app, story):
+    at = app({"pump": "no-such-pump"}).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="pump_picker").value == story.pump_ids()[0]
+    assert any("not loaded" in w.value for w in at.sidebar.warning)
+
+
+def test_sent_program_is_reflected_on_overview_and_reservoir(app, story):
+    from pumpmodel import evaluate
+
+    pt = story.pump("story-a")
+    prog = pt.current_program().model_copy(update={"mode": "simple_continuous", "steps": None, "week": None,
+                                                   "rate_ml_per_day": 0.2})
+    at = app({"pump": "story-a"}).run()
+    at.session_state["sent_programs"] = {"story-a": [prog]}
+    at.run()
+    case = pt.case().model_copy(update={"current": prog, "proposed": prog})
+    ev = evaluate(case)
+    shown = texts(at)
+    assert "0.2 mL/day" in shown and f"{ev.refill_by:%Y-%m-%d %H:%M}" in shown
+    assert any("sent from the sandbox" in i.value for i in at.info)
+    at.switch_page("pages/reservoir.py").run()
+    assert not at.exception and f"{ev.empty_at:%Y-%m-%d %H:%M}" in texts(at)
+
+
+def test_schedule_page_tables(app):
+    at = open_page(app, "pages/schedule.py", "story-a")
+    table = at.dataframe[0].value
+    assert table["start"].iloc[0] == "00:00" and table["start"].iloc[-1] == "total per day"
+    assert "rate (mL/day)" in table and any(c.endswith("(mcg/day)") for c in table.columns)
+
+
+def test_reservoir_page_refill_table(app):
+    at = open_page(app, "pages/reservoir.py", "story-b")
+    table = at.dataframe[0].value
+    assert {"expected residual (mL)", "withdrawn (mL)", "added (mL)", "discrepancy (mL)",
+            "flagged (> 2 mL)"} <= set(table.columns)
+
+
+def test_events_page_filter(app):
+    at = open_page(app, "pages/events.py", "story-b")
+    ms = at.multiselect(key="event_kinds")
+    assert "refill" in ms.value
+    ms.set_value(["refill"]).run()
+    assert not at.exception
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("pump", BROWSER_PATIENTS)
+def test_clinician_pages_in_browser(server_url, page, pump):
+    for path in ("", "schedule", "reservoir", "events", "upload"):
+        page.goto(f"{server_url}/{path}?pump={pump}")
+        wait_for_app(page)
+        assert page.get_by_text("Training simulator").first.is_visible()
+        if path in ("schedule", "reservoir", "events"):
+            assert page.locator(".js-plotly-plot .main-svg").count() >= 1
+        screenshot(page, f"clinician-{path or 'overview'}-{pump}")
+        assert page_problems(page) == [], (path, pump)
+
+
+@pytest.mark.browser
+def test_clinician_pages_readable_at_1024(server_url, browser):
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = ctx.new_page()
+    pg.console_errors, pg.failed_requests = [], []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    try:
+        for path in ("", "schedule", "reservoir"):
+            pg.goto(f"{server_url}/{path}?pump=story-b")
+            wait_for_app(pg)
+            screenshot(pg, f"clinician-{path or 'overview'}-1024")
+            assert page_problems(pg) == []
+            # no horizontal scrolling of the main area
+            assert pg.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollWidth "
+                               "<= document.querySelector('[data-testid=\"stMain\"]').clientWidth + 1")
+    finally:
+        ctx.close()

@@ -1,0 +1,127 @@
+"""Upload: template round trip, precise problem tables, size cap, and the
+selected pump staying usable after a bad upload."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from pumpmodel.telemetry import STORY_DIR, TelemetryError, load_telemetry, to_combined
+from ui.clinician_upload import TEMPLATE_ID, template_telemetry
+
+
+@pytest.fixture(scope="module")
+def story():
+    return load_telemetry(STORY_DIR)
+
+
+@pytest.fixture(scope="module")
+def template_csv(story) -> bytes:
+    return to_combined(template_telemetry(story, story.pump_ids()[0])).to_csv(
+        index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+
+
+def test_template_is_valid_telemetry_with_a_program(story, template_csv):
+    tel = load_telemetry(template_csv, name="telemetry-template.csv")
+    assert tel.pump_ids() == [TEMPLATE_ID]
+    pt = tel.pump(TEMPLATE_ID)
+    assert len(pt.samples) == 14 * 24
+    assert pt.current_program() == story.pump(story.pump_ids()[0]).current_program()
+    pt.case()  # evaluable
+
+
+def test_template_parquet_round_trip(story):
+    buf = io.BytesIO()
+    to_combined(template_telemetry(story, "story-b")).to_parquet(buf, index=False)
+    assert load_telemetry(buf.getvalue(), name="t.parquet").pump_ids() == [TEMPLATE_ID]
+
+
+def test_bad_upload_lists_every_problem_and_keeps_selection(app, template_csv):
+    at = app({"pump": "story-b"}).run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception
+    # a bad file: corrupt two cells
+    df = pd.read_csv(io.BytesIO(template_csv), dtype=str)
+    samples = df.index[df["table"] == "samples"]
+    df.loc[samples[3], "reservoir_ml"] = "lots"
+    df.loc[samples[5], "timestamp"] = "yesterday"
+    bad = df.to_csv(index=False).encode()
+    with pytest.raises(TelemetryError) as exc:
+        load_telemetry(bad, name="bad.csv")
+    problems = {(p.column, p.row) for p in exc.value.problems}
+    assert ("reservoir_ml", int(samples[3])) in problems and ("timestamp", int(samples[5])) in problems
+    # the page: the problems table, nothing changed, the selected pump still works
+    script = """
+import streamlit as st
+from ui.clinician_upload import handle
+st.session_state["r"] = handle("bad.csv", st.session_state["payload"])
+"""
+    from streamlit.testing.v1 import AppTest
+
+    t = AppTest.from_string(script, default_timeout=60)
+    t.session_state["payload"] = bad
+    t.run()
+    r = t.session_state["r"]
+    assert not r["ok"] and list(r["problems"].columns) == ["file", "column", "row", "message"]
+    assert len(r["problems"]) == len(exc.value.problems)
+    assert t.session_state["telemetry_uploads"] == []
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception and "story-b" in "\n".join(m.value for m in at.markdown)
+
+
+def test_good_upload_adds_pump_and_clash_is_reported(template_csv):
+    script = """
+import streamlit as st
+from ui import data
+from ui.clinician_upload import handle
+first = handle("template.csv", st.session_state["payload"])
+st.session_state["first"] = first
+st.session_state["ids"] = data.all_telemetry().pump_ids()
+st.session_state.pop("upload_last")
+st.session_state["again"] = handle("template.csv", st.session_state["payload"])
+"""
+    from streamlit.testing.v1 import AppTest
+
+    t = AppTest.from_string(script, default_timeout=60)
+    t.session_state["payload"] = template_csv
+    t.run()
+    assert not t.exception
+    assert t.session_state["first"]["ok"] and t.session_state["first"]["pump_ids"] == [TEMPLATE_ID]
+    assert TEMPLATE_ID in t.session_state["ids"] and "story-a" in t.session_state["ids"]
+    again = t.session_state["again"]
+    assert not again["ok"] and "already loaded" in again["problems"]["message"][0]
+
+
+def test_size_cap_and_garbage():
+    from ui import data
+
+    script = """
+import streamlit as st
+from ui.clinician_upload import handle
+st.session_state["big"] = handle("big.csv", b"x" * (26 * 1024 * 1024))
+st.session_state["junk"] = handle("junk.parquet", b"not parquet at all")
+st.session_state["txt"] = handle("notes.txt", b"hello")
+"""
+    from streamlit.testing.v1 import AppTest
+
+    t = AppTest.from_string(script, default_timeout=60)
+    t.run()
+    assert not t.exception
+    assert "limit is 25 MB" in t.session_state["big"]["problems"]["message"][0]
+    assert not t.session_state["junk"]["ok"] and not t.session_state["txt"]["ok"]
+    assert data.MAX_UPLOAD_MB == 25
+
+
+def test_uploaded_pump_pages_render(app, template_csv):
+    # an upload already in this session (as add_upload leaves it), selected by the URL
+    at = app({"pump": "story-a"})
+    at.session_state["telemetry_uploads"] = [{"name": "template.csv", "digest": "x",
+                                              "telemetry": load_telemetry(template_csv, name="template.csv")}]
+    at.query_params["pump"] = TEMPLATE_ID
+    at.run()
+    assert not at.exception and at.selectbox(key="pump_picker").value == TEMPLATE_ID
+    for page in ("pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert TEMPLATE_ID in "\n".join(m.value for m in at.markdown)
