@@ -36,7 +36,7 @@ from . import library
 from .programs import Program
 from .scenario import Scenario
 from .schedule import DAY_S, profile_for, to_seconds
-from .telemetry import ERI_BATTERY_PCT, Telemetry
+from .telemetry import ERI_BATTERY_PCT, Telemetry, _categorical_ids
 from .telemetry_schema import EVENTS, PUMPS, SAMPLES
 
 HOUR_S = 3600
@@ -309,6 +309,6 @@ def _events_table(events: list[dict], pump_id: str, start: datetime, end: dateti
 def to_telemetry(results: list[SimResult]) -> Telemetry:
     """Simulated pumps as an in-memory Telemetry (no checks; for tests and notebooks)."""
     pumps = pa.Table.from_pylist([r.pump for r in results], schema=PUMPS).to_pandas()
-    samples = pa.concat_tables([r.samples for r in results]).to_pandas()
-    events = pa.concat_tables([r.events for r in results]).to_pandas()
+    samples = _categorical_ids(pa.concat_tables([r.samples for r in results]).to_pandas())
+    events = _categorical_ids(pa.concat_tables([r.events for r in results]).to_pandas())
     return Telemetry(pumps=pumps, samples=samples, events=events)

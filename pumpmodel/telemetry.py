@@ -123,11 +123,19 @@ def _slices(df: pd.DataFrame) -> dict[str, slice]:
     """Row ranges per pump (tables are stored grouped by pump)."""
     if df.empty:
         return {}
-    ids = df["pump_id"].to_numpy()
-    change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    codes, labels = _codes(df["pump_id"])
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     starts = np.concatenate(([0], change))
-    ends = np.concatenate((change, [len(ids)]))
-    return {str(ids[a]): slice(int(a), int(b)) for a, b in zip(starts, ends)}
+    ends = np.concatenate((change, [len(codes)]))
+    return {str(labels[codes[a]]): slice(int(a), int(b)) for a, b in zip(starts, ends)}
+
+
+def _codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and labels of a pump-id column (categorical or not)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids.cat.codes.to_numpy(), np.asarray(ids.cat.categories, dtype=object)
+    codes, labels = pd.factorize(ids)
+    return codes, np.asarray(labels, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -241,12 +249,30 @@ def _opt_float(v) -> float | None:
 # Reading
 
 
+class _Files:
+    """File name per row, stored as names + an index per row (cheap for millions of rows)."""
+
+    def __init__(self, names, index: np.ndarray):
+        self.names = list(names)
+        self.index = np.asarray(index, dtype=np.int32)
+
+    @classmethod
+    def single(cls, name: str, n: int) -> "_Files":
+        return cls([name], np.zeros(n, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i) -> str:
+        return self.names[self.index[i]] if len(self.index) else (self.names[0] if self.names else "")
+
+
 @dataclass
 class _Raw:
     """One table as read, before checks: arrow table + where each row came from."""
 
     table: pa.Table
-    files: np.ndarray  # file name per row
+    files: _Files      # file name per row
     rows: np.ndarray   # row within that file
 
 
@@ -311,7 +337,7 @@ def _split_combined(table: pa.Table, name: str) -> dict[str, _Raw]:
     for tname, schema in TABLES.items():
         idx = np.flatnonzero((kinds == tname).to_numpy())
         sub = table.take(pa.array(idx)).select(schema.names)
-        out[tname] = _Raw(sub, np.full(len(idx), name, dtype=object), idx)
+        out[tname] = _Raw(sub, _Files.single(name, len(idx)), idx)
     return out
 
 
@@ -334,7 +360,7 @@ def _read_folder(path: Path) -> dict[str, _Raw]:
 def _read_layout(read, rels: set[str], label: str, folder: Path | None = None) -> dict[str, _Raw]:
     if "pumps.parquet" in rels:
         pumps_t = pq.read_table(io.BytesIO(read("pumps.parquet")))
-        out = {"pumps": _Raw(pumps_t, np.full(pumps_t.num_rows, label + "pumps.parquet", dtype=object),
+        out = {"pumps": _Raw(pumps_t, _Files.single(label + "pumps.parquet", pumps_t.num_rows),
                              np.arange(pumps_t.num_rows))}
         for tname in ("samples", "events"):
             out[tname] = _read_partitions(read, rels, tname, label, folder)
@@ -349,7 +375,7 @@ def _read_layout(read, rels: set[str], label: str, folder: Path | None = None) -
                                                                     "pumps.csv, samples.csv and events.csv)"))
                 continue
             t = _read_csv_bytes(read(fname))
-            out[tname] = _Raw(t, np.full(t.num_rows, label + fname, dtype=object), np.arange(t.num_rows))
+            out[tname] = _Raw(t, _Files.single(label + fname, t.num_rows), np.arange(t.num_rows))
         if problems:
             raise TelemetryError(problems)
         return out
@@ -365,17 +391,21 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
     schema = TABLES[tname]
     if not parts:
         empty = schema.empty_table()
-        return _Raw(empty, np.array([], dtype=object), np.array([], dtype=int))
+        return _Raw(empty, _Files([tname], []), np.array([], dtype=int))
     if folder is not None:
-        # one dataset scan over all partition files (fast for many pumps)
-        paths = [str(folder / rel) for _, rel in parts]
-        dataset = ds.dataset(paths, format="parquet")
+        # one multi-threaded dataset scan over all partition files
+        dataset = ds.dataset([str(folder / rel) for _, rel in parts], format="parquet")
         names = [n for n in dataset.schema.names if n != "pump_id"]
-        tables, counts = [], []
-        for frag in dataset.get_fragments():
-            t = frag.to_table(columns=names)
-            tables.append(t)
-            counts.append(t.num_rows)
+        try:
+            table = dataset.to_table(columns=names + ["__fragment_index"])
+        except pa.ArrowInvalid as exc:
+            raise TelemetryError([Problem(file=label + tname, message=f"partitions have incompatible columns: {exc}")])
+        part_index = table.column("__fragment_index").to_numpy().astype(np.int32)
+        table = table.drop_columns(["__fragment_index"])
+        counts = np.bincount(part_index, minlength=len(parts))
+        if len(part_index) > 1 and (np.diff(part_index) < 0).any():  # keep rows grouped by file
+            order = np.argsort(part_index, kind="stable")
+            table, part_index = table.take(pa.array(order)), part_index[order]
     else:
         tables, counts = [], []
         for _, rel in parts:
@@ -383,15 +413,17 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
             t = t.drop_columns([c for c in t.column_names if c == "pump_id"])
             tables.append(t)
             counts.append(t.num_rows)
-    counts = np.array(counts)
-    ids = np.repeat(np.array([p for p, _ in parts], dtype=object), counts)
-    files = np.repeat(np.array([label + rel for _, rel in parts], dtype=object), counts)
+        counts = np.array(counts)
+        part_index = np.repeat(np.arange(len(parts), dtype=np.int32), counts)
+        try:
+            table = pa.concat_tables(tables, promote_options="permissive")
+        except pa.ArrowInvalid as exc:
+            raise TelemetryError([Problem(file=label + tname,
+                                          message=f"partitions have incompatible columns: {exc}")])
+    ids = pa.DictionaryArray.from_arrays(pa.array(part_index), pa.array([p for p, _ in parts], pa.string()))
+    files = _Files([label + rel for _, rel in parts], part_index)
     rows = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    try:
-        table = pa.concat_tables(tables, promote_options="permissive")
-    except pa.ArrowInvalid as exc:
-        raise TelemetryError([Problem(file=label + tname, message=f"partitions have incompatible columns: {exc}")])
-    table = table.add_column(0, "pump_id", pa.array(ids, type=pa.string()))
+    table = table.add_column(0, "pump_id", ids)
     return _Raw(table, files, rows)
 
 
@@ -410,15 +442,16 @@ def _read_csv_bytes(data: bytes) -> pa.Table:
 def _row_problems(files, column, idx: np.ndarray, message: str, rows: np.ndarray | None = None,
                   values: pd.Series | None = None) -> list[Problem]:
     idx = np.asarray(idx)
-    files = np.full(len(idx) if len(idx) else 1, files, dtype=object) if isinstance(files, str) else files
+    if isinstance(files, str):
+        files = _Files.single(files, int(idx.max()) + 1 if len(idx) else 0)
     out = []
     for k, i in enumerate(idx[:MAX_ROWS_PER_CHECK]):
-        f = files[i] if len(files) > i and not isinstance(files, str) else files[0]
+        f = files[i]
         r = int(rows[i]) if rows is not None else int(i)
         val = "" if values is None else f" (got {values.iloc[i]!r})"
         out.append(Problem(file=str(f), column=column, row=r, message=message + val))
     if len(idx) > MAX_ROWS_PER_CHECK:
-        f = files[idx[0]] if not isinstance(files, str) else files
+        f = files[idx[0]]
         out.append(Problem(file=str(f), column=column, row=None,
                            message=f"{message}: {len(idx) - MAX_ROWS_PER_CHECK} more row(s) like this"))
     return out
@@ -442,6 +475,11 @@ def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | No
     cols = {}
     for f in schema:
         col = t.column(f.name)
+        if f.name == "pump_id" and tname != "pumps":
+            # pump ids of samples/events are categorical (few pumps, millions of rows)
+            cols[f.name] = col.cast(pa.string()).dictionary_encode().to_pandas() \
+                if not pa.types.is_dictionary(col.type) else col.to_pandas()
+            continue
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
         if col.type == f.type:
@@ -457,7 +495,7 @@ def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | No
             if len(nulls):
                 problems.extend(_row_problems(raw.files, f.name, nulls, "empty value in a required column",
                                               rows=raw.rows))
-    df = pd.DataFrame(cols)
+    df = pd.DataFrame(cols, copy=False)
     return df
 
 
@@ -550,7 +588,7 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     for c in ("programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml"):
         problems += _range(samples, rs, c, 0, None, "mL")
     problems += _range(samples, rs, "battery_pct", 0, 100, "per cent")
-    cap = samples["pump_id"].map(dict(zip(ids, capacity)))
+    cap = samples["pump_id"].map(dict(zip(ids, capacity))).astype(float)
     over = (samples["reservoir_ml"] > cap + 1e-6).to_numpy()
     problems += _row_problems(rs.files, "reservoir_ml", np.flatnonzero(over),
                               "above the pump's reservoir capacity (mL expected)", rs.rows, samples["reservoir_ml"])
@@ -586,11 +624,11 @@ def _range(df, raw, col, lo, hi, unit) -> list[Problem]:
 def _order(df, raw, strict: bool) -> list[Problem]:
     if len(df) < 2:
         return []
-    ids = df["pump_id"].to_numpy()
+    codes, labels = _codes(df["pump_id"])
     t = df["timestamp"].to_numpy()
-    same = ids[1:] == ids[:-1]
+    same = codes[1:] == codes[:-1]
     # pumps stored in more than one block
-    blocks = pd.Series(ids[np.concatenate(([True], ~same))])
+    blocks = pd.Series(labels[codes[np.concatenate(([True], ~same))]])
     out = []
     split = blocks[blocks.duplicated()]
     for pid in split.unique()[:MAX_ROWS_PER_CHECK]:
@@ -642,9 +680,15 @@ def merge(base: Telemetry, extra: Telemetry) -> Telemetry:
                               for p in clash])
     return Telemetry(
         pumps=pd.concat([base.pumps, extra.pumps], ignore_index=True),
-        samples=pd.concat([base.samples, extra.samples], ignore_index=True),
-        events=pd.concat([base.events, extra.events], ignore_index=True),
+        samples=_categorical_ids(pd.concat([base.samples, extra.samples], ignore_index=True)),
+        events=_categorical_ids(pd.concat([base.events, extra.events], ignore_index=True)),
     )
+
+
+def _categorical_ids(df: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(df["pump_id"].dtype, pd.CategoricalDtype):
+        df["pump_id"] = df["pump_id"].astype(str).astype("category")
+    return df
 
 
 def _arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:

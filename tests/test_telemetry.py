@@ -45,7 +45,8 @@ def write_csv(tel_frames: dict[str, pd.DataFrame], folder: Path) -> Path:
 
 
 def frames_of(tel: Telemetry) -> dict[str, pd.DataFrame]:
-    return {"pumps": tel.pumps.copy(), "samples": tel.samples.copy(), "events": tel.events.copy()}
+    return {"pumps": tel.pumps.copy(), "samples": tel.samples.astype({"pump_id": str}),
+            "events": tel.events.astype({"pump_id": str})}
 
 
 def problems_for(frames: dict[str, pd.DataFrame], tmp_path) -> list[Problem]:
