@@ -1,0 +1,78 @@
+"""The cohort explorer page: AppTest (filters change the results) and a real browser."""
+import pytest
+
+from conftest import page_problems, screenshot, wait_for_app
+
+
+def _metric(at, label):
+    return next(m for m in at.metric if m.label == label).value
+
+
+def _cohort(app):
+    at = app().run()
+    at.switch_page("pages/cohort.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_cohort_page_renders_every_view(app):
+    at = _cohort(app)
+    assert at.title[0].value == "Cohort explorer"
+    assert any("Training simulator" in c.value for c in at.caption)
+    assert int(_metric(at, "Pumps in the selection").replace(",", "")) > 100
+    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("download_button")) >= 8  # one per view + flagged refills + pump list
+    assert not at.error
+
+
+def test_filters_change_results(app):
+    at = _cohort(app)
+    everyone = int(_metric(at, "Pumps in the selection").replace(",", ""))
+    at.multiselect(key="cohort_drugs").set_value(["baclofen"]).run()
+    assert not at.exception
+    baclofen = int(_metric(at, "Pumps in the selection").replace(",", ""))
+    assert 0 < baclofen < everyone
+    risky = at.dataframe[-1].value
+    assert set(risky["drug"]) == {"baclofen"}
+    at.multiselect(key="cohort_population").set_value(["story"]).run()
+    assert not at.exception
+    story = int(_metric(at, "Pumps in the selection").replace(",", ""))
+    assert 0 < story < baclofen
+    assert set(at.dataframe[-1].value["source_group"]) == {"story"}
+
+
+def test_narrow_date_range_and_empty_selection(app):
+    at = _cohort(app)
+    lo, hi = at.date_input(key="cohort_dates").value
+    days_all = float(_metric(at, "Pump-days").replace(",", ""))
+    at.date_input(key="cohort_dates").set_value((lo, lo.replace(day=28))).run()
+    assert not at.exception
+    assert float(_metric(at, "Pump-days").replace(",", "")) < days_all
+    at.multiselect(key="cohort_alarms").set_value(["alarm_end_of_service"]).run()
+    at.multiselect(key="cohort_drugs").set_value(["ziconotide"]).run()
+    assert not at.exception and not at.error
+
+
+def _settled(page):
+    """The page ran to the end: title, all six charts drawn, script idle."""
+    page.get_by_role("heading", name="Cohort explorer").first.wait_for(timeout=90_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6",
+                           timeout=90_000)
+    wait_for_app(page, timeout_ms=90_000)
+
+
+@pytest.mark.browser
+def test_cohort_page_in_browser(server_url, page):
+    page.goto(server_url + "/cohort")
+    _settled(page)
+    before = page.get_by_test_id("stMetricValue").first.inner_text()
+    page.get_by_test_id("stMultiSelect").filter(has_text="Drug").click()
+    page.get_by_role("option", name="baclofen").click()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(800)
+    _settled(page)
+    after = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert after != before
+    assert page.locator(".js-plotly-plot").count() == 6
+    screenshot(page, "cohort")
+    assert page_problems(page) == []
