@@ -163,12 +163,17 @@ def test_url_follows_the_edits(app):
     assert case.proposed.rate_ml_per_day == 0.38
 
 
+def _wait_for_sandbox(page):
+    page.get_by_text(re.compile(r"Guardrails: \d+ hard")).first.wait_for(timeout=90_000)
+    wait_for_app(page)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("file", ["demo_hard_mg_mcg_mixup.json", "demo_soft_admixture_and_ptm.json"])
 def test_share_link_in_chromium(server_url, page, file):
     _, codes = sandbox.DEMO_CASES[file]
     page.goto(sharelink.link(server_url + "/sandbox", sandbox.demo_case(file)))
-    wait_for_app(page)
+    _wait_for_sandbox(page)
     body = page.locator("[data-testid='stMain']").inner_text()
     for code in codes:
         assert code in body, code
@@ -177,6 +182,6 @@ def test_share_link_in_chromium(server_url, page, file):
     assert page_problems(page) == []
     # a reload keeps the case (the URL holds it)
     page.reload()
-    wait_for_app(page)
+    _wait_for_sandbox(page)
     assert codes[0] in page.locator("[data-testid='stMain']").inner_text()
     assert page_problems(page) == []

@@ -36,7 +36,9 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     df = pd.DataFrame(sandbox.comparison_rows(case, ev, cur))
     if cur is None:
         df = df.drop(columns=["current", "change"])
-    st.dataframe(df, hide_index=True, width="stretch")
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
+        "figure": st.column_config.TextColumn("figure", width="medium"),
+        "change": st.column_config.TextColumn("change", width=80)})
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
         hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"

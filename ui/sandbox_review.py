@@ -86,8 +86,9 @@ def send_panel(case: Case, ev: Evaluation) -> None:
 def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown("**Share link**: the page address holds the whole case; copy it, or this relative link:")
-        st.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
+        st.markdown("**Share link**: the page address holds the whole case; copy it from the address bar.")
+        with st.expander("The link (relative to this server)"):
+            st.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
         st.download_button("Download case JSON", json.dumps(sharelink.case_to_dict(case), indent=2),
                            file_name="case.json", mime="application/json", key="sbx_dl_json",
                            icon=":material/download:", on_click="ignore")
