@@ -123,10 +123,10 @@ def test_events_page_filter(app):
 def test_clinician_pages_in_browser(server_url, page, pump):
     for path in ("", "schedule", "reservoir", "events", "upload"):
         page.goto(f"{server_url}/{path}?pump={pump}")
+        page.get_by_text("Training simulator").first.wait_for(state="visible", timeout=60_000)
+        if path in ("schedule", "reservoir", "events"):  # wait_for_app is vacuous before the first chart exists
+            page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
         wait_for_app(page)
-        assert page.get_by_text("Training simulator").first.is_visible()
-        if path in ("schedule", "reservoir", "events"):
-            assert page.locator(".js-plotly-plot .main-svg").count() >= 1
         screenshot(page, f"clinician-{path or 'overview'}-{pump}")
         assert page_problems(page) == [], (path, pump)
 
@@ -141,6 +141,9 @@ def test_clinician_pages_readable_at_1024(server_url, browser):
     try:
         for path in ("", "schedule", "reservoir"):
             pg.goto(f"{server_url}/{path}?pump=story-b")
+            pg.get_by_text("Training simulator").first.wait_for(state="visible", timeout=60_000)
+            if path:
+                pg.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
             wait_for_app(pg)
             screenshot(pg, f"clinician-{path or 'overview'}-1024")
             assert page_problems(pg) == []
