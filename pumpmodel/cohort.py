@@ -78,7 +78,7 @@ def random_scenario(index: int, days: int, seed: int) -> Scenario:
         conc = dose / rate
     else:
         conc = float(rng.choice(concs))
-        rate = float(np.clip(dose / conc, max(profile.min_rate_ml_per_day, 0.05), 3.0))
+        rate = float(np.clip(dose / conc, max(profile.min_rate_ml_per_day, 0.05), 1.5))
     drugs = [{"drug": main_drug, "concentration": round(conc, 3), "unit": main_unit}]
     for name, unit, cs, _ in therapy[2][1:]:
         drugs.append({"drug": name, "concentration": float(rng.choice(cs)), "unit": unit})
@@ -137,7 +137,7 @@ def random_scenario(index: int, days: int, seed: int) -> Scenario:
         pocket = float(profile.reservoir_ml * rng.uniform(0.2, 0.6)) if rng.random() < POCKET_FILL_PER_REFILL else 0.0
         added = profile.reservoir_ml
         refills.append(RefillVisit(at=at, added_ml=added, pocket_fill_ml=round(min(pocket, added), 2)))
-        t = at + timedelta(days=float(interval + rng.normal(0, 2)))
+        t = at + timedelta(days=float(max(interval + rng.normal(0, 2), interval * 0.7)))
     years = days / 365.25
     faults = []
     for kind, per_year in (("mri", MRI_PER_YEAR), ("catheter_occlusion", OCCLUSION_PER_YEAR),

@@ -167,6 +167,7 @@ def simulate(scn: Scenario) -> SimResult:
 
     # -- PTM requests (only while a program with PTM runs) --------------------
     extra = np.zeros(n)
+    ptm_events = None
     if scn.ptm_use is not None and scn.ptm_use.requests_per_day > 0 and not np.isnan(lockout_s).all():
         hod = ((t0 % DAY_S) // HOUR_S).astype(int)
         lam = np.asarray(scn.ptm_use.per_hour())[hod] * ~np.isnan(lockout_s)
@@ -178,11 +179,9 @@ def simulate(scn: Scenario) -> SimResult:
         outcome = _ptm_outcomes(req_s, lockout_s[req_h], ptm_max[req_h])
         granted = outcome == 0
         np.add.at(extra, req_h[granted], ptm_vol[req_h[granted]])
-        names = np.array(["ptm_granted", "ptm_denied_lockout", "ptm_denied_daily_max"])
-        req_t = (_dt64(start) + (req_s - edges_s[0]).astype(np.int64) * np.timedelta64(1, "s"))
-        for t, o, h in zip(req_t, outcome, req_h):
-            events.append({"timestamp": t, "kind": names[o], "severity": "info",
-                           "volume_ml": float(ptm_vol[h]) if o == 0 else None})
+        ptm_events = (req_s.astype(np.int64) - int(edges_s[0]), outcome, np.where(granted, ptm_vol[req_h], np.nan))
+    else:
+        ptm_events = None
     for cb in scn.clinician_boluses:
         extra[hour_of(cb.at)] += cb.volume_ml
         event(cb.at, "clinician_bolus", volume_ml=cb.volume_ml)
@@ -242,14 +241,14 @@ def simulate(scn: Scenario) -> SimResult:
     reservoir = np.maximum(reservoir, 0.0)
 
     samples = pa.table({
-        "pump_id": pa.array(np.full(n, scn.pump_id, dtype=object), pa.string()),
+        "pump_id": _repeat(scn.pump_id, n),
         "timestamp": pa.array(stamps, pa.timestamp("s")),
         "programmed_rate_ml_per_day": pa.array(np.round(prog_vol * 24.0, 9), pa.float64()),
         "delivered_ml": pa.array(delivered, pa.float64()),
         "reservoir_ml": pa.array(reservoir, pa.float64()),
         "battery_pct": pa.array(battery, pa.float64()) if battery is not None else pa.nulls(n, pa.float64()),
     }, schema=SAMPLES)
-    ev = _events_table(events, scn.pump_id, start, scn.end)
+    ev = _events_table(events, ptm_events, scn.pump_id, start, scn.end)
     pump = {
         "pump_id": scn.pump_id, "profile": scn.profile, "implant_date": scn.implant_date.replace(microsecond=0),
         "indication": scn.indication,
@@ -297,13 +296,37 @@ def _ptm_outcomes(req_s: np.ndarray, lockout_s: np.ndarray, max_per_day: np.ndar
     return out
 
 
-def _events_table(events: list[dict], pump_id: str, start: datetime, end: datetime) -> pa.Table:
-    lo, hi = _dt64(start), _dt64(end)
-    rows = [e for e in events if lo <= e["timestamp"] < hi]
-    rows.sort(key=lambda e: (e["timestamp"], _KIND_ORDER.get(e["kind"], 2)))
-    cols = {f.name: [e.get(f.name) for e in rows] for f in EVENTS if f.name != "pump_id"}
-    cols["pump_id"] = [pump_id] * len(rows)
-    return pa.table({f.name: pa.array(cols[f.name], f.type) for f in EVENTS}, schema=EVENTS)
+def _repeat(pump_id: str, n: int) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([pump_id])).cast(pa.string())
+
+
+_PTM_KINDS = np.array(["ptm_granted", "ptm_denied_lockout", "ptm_denied_daily_max"], dtype=object)
+
+
+def _events_table(events: list[dict], ptm, pump_id: str, start: datetime, end: datetime) -> pa.Table:
+    """Events in time order (at one moment: refill, then program change, then the rest)."""
+    cols = {f.name: [e.get(f.name) for e in events] for f in EVENTS if f.name not in ("pump_id", "timestamp")}
+    ts = np.array([e["timestamp"] for e in events], dtype="datetime64[s]")
+    if ptm is not None and len(ptm[0]):
+        offs, outcome, vol = ptm
+        ts = np.concatenate((ts, _dt64(start) + offs.astype("timedelta64[s]")))
+        cols["kind"] = np.concatenate((np.array(cols["kind"], dtype=object), _PTM_KINDS[outcome]))
+        cols["severity"] = np.concatenate((np.array(cols["severity"], dtype=object),
+                                           np.full(len(offs), "info", dtype=object)))
+        cols["volume_ml"] = np.concatenate((np.array(cols["volume_ml"], dtype=float), vol))
+        for c in ("expected_residual_ml", "withdrawn_ml", "added_ml", "details"):
+            cols[c] = list(cols[c]) + [None] * len(offs)
+    kinds = np.asarray(cols["kind"], dtype=object)
+    prio = np.array([_KIND_ORDER.get(k, 2) for k in kinds[:len(events)]] + [2] * (len(kinds) - len(events)))
+    order = np.lexsort((prio, ts)) if len(ts) else np.array([], dtype=int)
+    keep = order[(ts[order] >= _dt64(start)) & (ts[order] < _dt64(end))]
+    out = {"pump_id": _repeat(pump_id, len(keep)), "timestamp": pa.array(ts[keep], pa.timestamp("s"))}
+    for f in EVENTS:
+        if f.name in out:
+            continue
+        arr = pa.array(cols[f.name], f.type, from_pandas=True) if len(kinds) else pa.array([], f.type)
+        out[f.name] = arr.take(pa.array(keep, pa.int64()))
+    return pa.table(out, schema=EVENTS)
 
 
 def to_telemetry(results: list[SimResult]) -> Telemetry:

@@ -330,6 +330,13 @@ def test_cohort_is_deterministic_varied_and_loadable(tmp_path):
         assert ta.pump(pid).current_program() is not None
 
 
+def test_random_scenarios_are_valid_for_long_records():
+    # every draw must be a valid scenario (a cohort run must never stop on a bad draw)
+    for i in range(400):
+        s = random_scenario(i, 730, 7)
+        assert s.end - s.start == timedelta(days=730)
+
+
 def test_random_scenarios_cover_the_library():
     scns = [random_scenario(i, 60, 1) for i in range(120)]
     drugs = {d for s in scns for d in s.program.drug_names}
