@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 
 from pumpmodel import Case, DrugEntry, evaluate, sandbox
@@ -87,3 +88,14 @@ def test_reservoir_figure_projects_both_programs():
     assert all(y1 <= y0 + 1e-12 for y0, y1 in zip(prop.y, prop.y[1:]))  # never rises
     assert "mL" in fig.layout.yaxis.title.text
     assert any(a.text == "refill by" for a in fig.layout.annotations)
+
+
+@pytest.mark.parametrize("file", sorted(sandbox.DEMO_CASES))
+def test_figures_are_valid_plotly_in_the_shared_style(file):
+    case = Case.model_validate(sandbox.demo_case(file))
+    ev, cur = evaluate(case), sandbox.current_evaluation(case)
+    for fig in (schedule_figure(case.current, case.proposed), reservoir_figure(case, ev, cur)):
+        checked = go.Figure(fig.to_dict())  # full validation (the figures are built without it, for speed)
+        assert checked.layout.template.layout.paper_bgcolor == "white"  # plotly_white from base_layout
+        assert checked.layout.xaxis.title.text and "(" in checked.layout.yaxis.title.text
+        assert all(len(t.x) == len(t.y) > 1 for t in fig.data)  # (to_dict packs numeric arrays as base64)

@@ -14,14 +14,22 @@ from pumpmodel.report import session_report
 from ui import sandbox_state as S
 from ui.state import reset_sent, send_program, sent_program, undo_sent
 
-HIGHLIGHT = "background-color: #FCE8C3; font-weight: 600"
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("[", "(").replace("]", ")") or " "
 
 
 def review_table(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
-    df = pd.DataFrame(sandbox.review_rows(case, ev, cur))
-    df["changed"] = df["changed"].map({True: "changed", False: ""})
-    styled = df.style.apply(lambda r: [HIGHLIGHT if r["changed"] else "" for _ in r], axis=1)
-    st.dataframe(styled, hide_index=True, width="stretch", height=35 * (len(df) + 1) + 3)
+    """Current vs pending, every setting; changed rows highlighted (a markdown table: cheap to redraw)."""
+    lines = ["| setting | current | pending | |", "|---|---|---|---|"]
+    for r in sandbox.review_rows(case, ev, cur):
+        cells = [_md(r["setting"]), _md(r["current"]), _md(r["pending"])]
+        if r["changed"]:
+            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells] + [":orange[changed]"]
+        else:
+            cells.append(" ")
+        lines.append("| " + " | ".join(cells) + " |")
+    st.markdown("\n".join(lines))
 
 
 def _send(case: Case, ev: Evaluation) -> None:

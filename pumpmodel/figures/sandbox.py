@@ -2,18 +2,41 @@
 
 Plain functions returning Plotly figures (no Streamlit), drawn with the
 shared style. Volumes in mL, rates in mL/day, times on the pump clock.
+
+Speed: the sandbox redraws both charts on every edit. Plotly validates every
+property when a figure is built, and the shared layout (with its template)
+costs tens of ms to validate, so the styled layout is built once per
+title/axes (``base_layout`` on an empty figure, cached) and each chart is
+assembled from plain dicts without re-validation. The unit tests validate
+the result in full (``go.Figure(fig.to_dict())``).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import copy
+from datetime import timedelta
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ..evaluation import Evaluation
 from ..programs import Case, Program
-from ..schedule import DAY_S, WEEK_S, from_seconds, profile_for, to_seconds, worst_case_profile
+from ..schedule import DAY_S, EPOCH, WEEK_S, profile_for, to_seconds, worst_case_profile
 from .style import CURRENT_COLOUR, OKABE_ITO, PROPOSED_COLOUR, base_layout
+
+
+@lru_cache(maxsize=16)
+def _styled_layout(title: str, x_title: str, y_title: str, height: int) -> dict:
+    return base_layout(go.Figure(), title, x_title, y_title, height).layout.to_plotly_json()
+
+
+def _figure(traces: list[dict], title: str, x_title: str, y_title: str, height: int, **layout) -> go.Figure:
+    """A figure in the shared style from plain trace dicts (validated once, in the tests)."""
+    lay = copy.deepcopy(_styled_layout(title, x_title, y_title, height))
+    for axis in ("xaxis", "yaxis"):
+        lay[axis] = {**lay.get(axis, {}), **layout.pop(axis, {})}
+    lay.update(layout)
+    return go.Figure(data=traces, layout=lay, _validate=False)
 
 
 def _step_xy(program: Program, period_s: int) -> tuple[list[float], list[float]]:
@@ -31,32 +54,38 @@ def schedule_figure(current: Program | None, proposed: Program | None, height: i
     """Both schedules on one step chart: 24 h, or the week when either has a weekday schedule."""
     weekly = any(p is not None and p.week is not None for p in (current, proposed))
     period = WEEK_S if weekly else DAY_S
-    fig = go.Figure()
+    traces = []
     for label, prog, colour, dash in (("current", current, CURRENT_COLOUR, "dash"),
                                       ("proposed", proposed, PROPOSED_COLOUR, "solid")):
         if prog is None:
             continue
         xs, ys = _step_xy(prog, period)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line_shape="hv", name=label,
-                                 line=dict(color=colour, width=3, dash=dash),
-                                 hovertemplate="%{x:.2f} h: %{y:.4g} mL/day<extra>" + label + "</extra>"))
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=label,
+                           line=dict(color=colour, width=3, dash=dash, shape="hv"),
+                           hovertemplate="%{x:.2f} h: %{y:.4g} mL/day<extra>" + label + "</extra>"))
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    notes = [dict(x=i * 24 + 12, y=1, yref="paper", text=d, showarrow=False, yanchor="bottom")
+             for i, d in enumerate(days)] if weekly else []
     x_title = "time since Monday 00:00 (h)" if weekly else "time of day (h)"
-    base_layout(fig, "Schedule: programmed rate", x_title, "rate (mL/day)", height)
-    tick = 24 if weekly else 3
-    fig.update_xaxes(range=[0, period / 3600], dtick=tick)
-    fig.update_yaxes(rangemode="tozero")
-    if weekly:
-        for i, d in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
-            fig.add_annotation(x=i * 24 + 12, y=1, yref="paper", text=d, showarrow=False, yanchor="bottom")
-    return fig
+    return _figure(traces, "Schedule: programmed rate", x_title, "rate (mL/day)", height, annotations=notes,
+                   xaxis=dict(range=[0, period / 3600], dtick=24 if weekly else 3), yaxis=dict(rangemode="tozero"))
 
 
-def _projection(case: Case, program: Program, worst: bool, t_end: float, n: int = 400):
+_EPOCH64 = np.datetime64(EPOCH, "us")
+
+
+def _projection(case: Case, program: Program, worst: bool, t_end: float, n: int = 300):
+    """Times (numpy datetime64, fast to draw) and reservoir volumes (mL) from now to ``t_end``."""
     prof = worst_case_profile(program) if worst else profile_for(program)
     t0 = to_seconds(case.now)
     ts = np.linspace(t0, t_end, n)
     vol = np.clip(case.start_volume_ml - prof.volume_between(t0, ts), 0, None)
-    return [from_seconds(t) for t in ts], vol
+    return _EPOCH64 + (ts * 1e6).astype("timedelta64[us]"), vol
+
+
+def _line(x, y, name: str, colour: str, width: float, dash: str, hover: str) -> dict:
+    return dict(type="scatter", x=x, y=y, name=name, mode="lines", line=dict(color=colour, width=width, dash=dash),
+                hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL<extra>" + hover + "</extra>")
 
 
 def reservoir_figure(case: Case, ev: Evaluation, cur: Evaluation | None = None, height: int = 360) -> go.Figure:
@@ -65,34 +94,28 @@ def reservoir_figure(case: Case, ev: Evaluation, cur: Evaluation | None = None, 
     end = max(marks) + timedelta(days=7) if marks else case.now + timedelta(days=90)
     end = min(end, case.now + timedelta(days=400))
     t_end = to_seconds(end)
-    fig = go.Figure()
+    traces = []
     if case.current is not None:
-        x, y = _projection(case, case.current, False, t_end)
-        fig.add_trace(go.Scatter(x=x, y=y, name="current program", line=dict(color=CURRENT_COLOUR, width=3, dash="dash"),
-                                 hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL<extra>current</extra>"))
-    x, y = _projection(case, case.proposed, False, t_end)
-    fig.add_trace(go.Scatter(x=x, y=y, name="proposed program", line=dict(color=PROPOSED_COLOUR, width=3),
-                             hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL<extra>proposed</extra>"))
+        traces.append(_line(*_projection(case, case.current, False, t_end), "current program", CURRENT_COLOUR, 3,
+                            "dash", "current"))
+    traces.append(_line(*_projection(case, case.proposed, False, t_end), "proposed program", PROPOSED_COLOUR, 3,
+                        "solid", "proposed"))
     if case.proposed.ptm is not None and ev.max_daily_volume_ml > ev.daily_volume_ml:
-        x, y = _projection(case, case.proposed, True, t_end)
-        fig.add_trace(go.Scatter(x=x, y=y, name="proposed, every PTM bolus",
-                                 line=dict(color=OKABE_ITO["orange"], width=2, dash="dot"),
-                                 hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL<extra>worst case</extra>"))
-    fig.add_hline(y=ev.low_reservoir_alarm_ml, line=dict(color=OKABE_ITO["vermillion"], dash="dot", width=1.5),
-                  annotation_text=f"low-reservoir alarm {ev.low_reservoir_alarm_ml:g} mL",
-                  annotation_position="top left")
+        traces.append(_line(*_projection(case, case.proposed, True, t_end), "proposed, every PTM bolus",
+                            OKABE_ITO["orange"], 2, "dot", "worst case"))
+    lra = ev.low_reservoir_alarm_ml
+    shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=lra, y1=lra,
+                   line=dict(color=OKABE_ITO["vermillion"], dash="dot", width=1.5))]
+    notes = [dict(xref="paper", x=0, y=lra, text=f"low-reservoir alarm {lra:g} mL", showarrow=False,
+                  xanchor="left", yanchor="bottom", font=dict(color=OKABE_ITO["vermillion"], size=12))]
     for t, label, colour in ((case.next_appointment, "next appointment", OKABE_ITO["black"]),
                              (ev.refill_by, "refill by", OKABE_ITO["vermillion"])):
         if t is not None and t <= end:
-            _vline(fig, t, label, colour)
-    base_layout(fig, "Reservoir projection", "date (pump clock)", "reservoir volume (mL)", height)
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(range=[case.now, end])
-    return fig
-
-
-def _vline(fig: go.Figure, t: datetime, label: str, colour: str) -> None:
-    # add_vline with datetimes and annotations is fragile in Plotly; draw a shape and a note
-    fig.add_shape(type="line", x0=t, x1=t, y0=0, y1=1, yref="paper", line=dict(color=colour, dash="dash", width=1.5))
-    fig.add_annotation(x=t, y=0.02, yref="paper", text=label, showarrow=False, textangle=-90,
-                       xanchor="right", yanchor="bottom", font=dict(color=colour, size=12))
+            # add_vline with datetimes is slow and fragile in Plotly; a shape and a note
+            shapes.append(dict(type="line", x0=t, x1=t, y0=0, y1=1, yref="paper",
+                               line=dict(color=colour, dash="dash", width=1.5)))
+            notes.append(dict(x=t, y=0.02, yref="paper", text=label, showarrow=False, textangle=-90,
+                              xanchor="right", yanchor="bottom", font=dict(color=colour, size=12)))
+    return _figure(traces, "Reservoir projection", "date (pump clock)", "reservoir volume (mL)", height,
+                   shapes=shapes, annotations=notes, xaxis=dict(range=[case.now, end]),
+                   yaxis=dict(rangemode="tozero"))
