@@ -6,12 +6,14 @@
 Generation includes writing the Hive-partitioned Parquet files (into a temporary
 folder unless --out is given). Peak memory is the largest resident set size of
 the parent and of any worker process (resource.getrusage); targets: >= 1 M rows/s
-on 2 cores and < 2 GB peak.
+on 2 cores and < 2 GB peak. CPU seconds (parent + workers) are printed too: on a
+shared machine ``rows_per_cpu_second`` x cores is what 2 free cores would reach.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -22,6 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pumpmodel.cohort import generate_cohort  # noqa: E402
 from pumpmodel.telemetry import load_telemetry  # noqa: E402
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its finished workers."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def _mb(kb: int) -> float:
@@ -42,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp:
         out = Path(args.out) if args.out else Path(tmp) / "cohort"
         t0 = time.perf_counter()
+        cpu0 = _cpu()
         stats = generate_cohort(args.pumps, args.days, args.seed, out, jobs=args.jobs, progress=True)
         seconds = time.perf_counter() - t0
+        cpu = _cpu() - cpu0
         size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
         result = {
             "pumps": args.pumps, "days": args.days, "jobs": args.jobs, "rows": stats["rows"],

@@ -392,32 +392,35 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
     if not parts:
         empty = schema.empty_table()
         return _Raw(empty, _Files([tname], []), np.array([], dtype=int))
-    if folder is not None:
-        # one multi-threaded dataset scan over all partition files
-        dataset = ds.dataset([str(folder / rel) for _, rel in parts], format="parquet")
-        names = [n for n in dataset.schema.names if n != "pump_id"]
-        try:
-            table = dataset.to_table(columns=names + ["__fragment_index"])
-        except pa.ArrowInvalid as exc:
-            raise TelemetryError([Problem(file=label + tname, message=f"partitions have incompatible columns: {exc}")])
+    expected = pa.schema([f for f in schema if f.name != "pump_id"])
+    if folder is not None and _partitions_match(folder, parts, expected, label):
+        # schemas checked from the file footers: one multi-threaded scan over all partitions
+        dataset = ds.dataset([str(folder / rel) for _, rel in parts], schema=expected, format="parquet")
+        table = dataset.to_table(columns=expected.names + ["__fragment_index"])
         part_index = table.column("__fragment_index").to_numpy().astype(np.int32)
         table = table.drop_columns(["__fragment_index"])
         counts = np.bincount(part_index, minlength=len(parts))
         if len(part_index) > 1 and (np.diff(part_index) < 0).any():  # keep rows grouped by file
             order = np.argsort(part_index, kind="stable")
             table, part_index = table.take(pa.array(order)), part_index[order]
-    else:
+    else:  # uploads, or partitions whose columns differ: file by file, so type problems name file and row
         tables, counts = [], []
         for _, rel in parts:
             t = pq.read_table(io.BytesIO(read(rel)))
             t = t.drop_columns([c for c in t.column_names if c == "pump_id"])
             tables.append(t)
             counts.append(t.num_rows)
+        # a column whose type differs in any file is read as text everywhere, checked row by row later
+        odd = {n for t in tables for n in t.column_names
+               if n in expected.names and t.schema.field(n).type != expected.field(n).type}
+        tables = [t.select(t.column_names) if not odd else
+                  pa.table({n: (t.column(n).cast(pa.string()) if n in odd else t.column(n)) for n in t.column_names})
+                  for t in tables]
         counts = np.array(counts)
         part_index = np.repeat(np.arange(len(parts), dtype=np.int32), counts)
         try:
             table = pa.concat_tables(tables, promote_options="permissive")
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise TelemetryError([Problem(file=label + tname,
                                           message=f"partitions have incompatible columns: {exc}")])
     ids = pa.DictionaryArray.from_arrays(pa.array(part_index), pa.array([p for p, _ in parts], pa.string()))
@@ -425,6 +428,28 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
     rows = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     table = table.add_column(0, "pump_id", ids)
     return _Raw(table, files, rows)
+
+
+def _partitions_match(folder: Path, parts, expected: pa.Schema, label: str) -> bool:
+    """True when every partition file holds exactly the expected columns and types
+    (read from the footers only). Missing or unexpected columns are problems
+    naming the file; other type differences are left to the per-file checks."""
+    problems, same = [], True
+    for _, rel in parts:
+        ps = pq.read_schema(folder / rel)
+        names = [n for n in ps.names if n != "pump_id"]
+        problems += [Problem(file=label + rel, column=c, message="missing column")
+                     for c in expected.names if c not in names]
+        problems += [Problem(file=label + rel, column=c, message="unexpected column (not in the telemetry format)")
+                     for c in names if c not in expected.names]
+        for f in expected:
+            if f.name in names:
+                t = ps.field(f.name).type
+                if t != f.type and not (pa.types.is_timestamp(t) and pa.types.is_timestamp(f.type) and t.tz is None):
+                    same = False
+    if problems:
+        raise TelemetryError(problems[:50])
+    return same
 
 
 def _read_csv_bytes(data: bytes) -> pa.Table:

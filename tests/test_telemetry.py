@@ -389,3 +389,23 @@ def test_shipped_cohort_loads():
     assert len(tel.pump_ids()) >= 100 and set(tel.pumps["group"]) == {"cohort"}
     counts = tel.samples.groupby("pump_id").size()
     assert counts.min() == counts.max() == 365 * 24
+
+
+def test_parquet_partition_with_missing_column_or_text_numbers(small, tmp_path):
+    write_telemetry(small, tmp_path / "pq")
+    part = tmp_path / "pq" / "events" / "pump_id=p-2" / "part-0.parquet"
+    pd.read_parquet(part).drop(columns=["severity"]).to_parquet(part, index=False)
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(tmp_path / "pq")
+    assert [(p.file, p.column, p.message) for p in info.value.problems] == [
+        ("events/pump_id=p-2/part-0.parquet", "severity", "missing column")]
+    write_telemetry(small, tmp_path / "pq2")
+    part = tmp_path / "pq2" / "samples" / "pump_id=p-1" / "part-0.parquet"
+    df = pd.read_parquet(part)
+    df["delivered_ml"] = df["delivered_ml"].astype(str)
+    df.loc[9, "delivered_ml"] = "n/a"
+    df.to_parquet(part, index=False)
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(tmp_path / "pq2")
+    assert [(p.file, p.column, p.row) for p in info.value.problems] == [
+        ("samples/pump_id=p-1/part-0.parquet", "delivered_ml", 9)]
