@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         result = {
             "pumps": args.pumps, "days": args.days, "jobs": args.jobs, "rows": stats["rows"],
             "seconds": round(seconds, 2), "rows_per_second": round(stats["rows"] / seconds),
+            "cpu_seconds": round(cpu, 2),
+            "rows_per_cpu_second": round(stats["rows"] / cpu) if cpu > 0 else None,
+            "load_average_1min": round(os.getloadavg()[0], 1),
             "peak_rss_parent_mb": round(_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)),
             "peak_rss_worker_mb": round(_mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)),
             "output_mb": round(size_mb, 1),
