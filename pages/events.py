@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pumpmodel.figures import events as fig
-from ui.clinician import chart, page_start
+from ui.clinician import cached_chart, page_start
 
 view = page_start("Events and alarms")
 events = view.pt.events
@@ -10,19 +10,20 @@ present = list(dict.fromkeys(k for k in fig.EVENT_KINDS if k in set(events["kind
 
 kinds = st.multiselect("Event kinds", present, default=present, format_func=fig.kind_label, key="event_kinds",
                        help="Filter the timeline by kind of event.")
-chart(fig.events_timeline(events, kinds=kinds, title="Timeline (pump clock)"))
+cached_chart(view, "timeline", lambda: fig.events_timeline(events, kinds=kinds, title="Timeline (pump clock)"),
+             extra=",".join(kinds))
 st.caption("Colour and shape by severity: critical (vermillion cross), non-critical (orange triangle), "
            "info (blue dot).")
 
 st.subheader("Patient bolus requests by hour of day")
 table = fig.ptm_by_hour(events)
-chart(fig.ptm_hour_figure(events, title="PTM requests granted and denied"))
+cached_chart(view, "ptm", lambda: fig.ptm_hour_figure(events, title="PTM requests granted and denied"))
 total = int(table.to_numpy().sum())
 if total:
     granted = int(table["granted"].sum())
     st.caption(f"{total} requests in the record: {granted} granted, {total - granted} denied "
                f"({(total - granted) / total:.0%}). Denials cluster where the lockout or the daily maximum binds.")
 
-with st.expander("Event log (table)"):
+if st.toggle("Show the event log as a table", key="event_log"):
     shown = events[events["kind"].isin(kinds)].drop(columns=["pump_id"])
     st.dataframe(shown.sort_values("timestamp", ascending=False), hide_index=True, width="stretch")

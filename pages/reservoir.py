@@ -4,14 +4,14 @@ import streamlit as st
 from pumpmodel import library
 from pumpmodel.figures import clinician, reservoir as fig
 from pumpmodel.units import num
-from ui.clinician import chart, items, page_start
+from ui.clinician import cached_chart, items, page_start
 
 view = page_start("Reservoir and refill")
 pt, case, ev = view.pt, view.case, view.ev
 refills = pt.refills()
 
-chart(fig.reservoir_figure(pt.samples, case, ev, refills=refills,
-                           title="Reservoir volume: telemetry, then projection under the current program"))
+cached_chart(view, "reservoir", lambda: fig.reservoir_figure(
+    pt.samples, case, ev, refills=refills, title="Reservoir volume: telemetry, then projection under the current program"))
 groups = clinician.overview_items(case, ev, clinician.Battery(None, None, None, ""))
 items([i for i in groups["Reservoir and refill"] if i.label != "reservoir now"], columns=5)
 st.caption("The projection is exact: volume is linear between the schedule's step changes, where it is drawn. "

@@ -3,7 +3,7 @@ import streamlit as st
 
 from pumpmodel.figures import schedule as fig
 from pumpmodel.programs import WEEKDAYS
-from ui.clinician import chart, page_start
+from ui.clinician import cached_chart, page_start
 
 view = page_start("Rate schedule")
 prog = view.case.proposed
@@ -13,11 +13,12 @@ day = None
 if prog.mode == "flex" and prog.week is not None:
     day = st.segmented_control("Weekday", list(WEEKDAYS), default="mon", format_func=fig.DAY_NAMES.get,
                                key="schedule_day") or "mon"
-chart(fig.rate_step_figure(prog, day=day, title=f"Basal rate and dose, {fig.DAY_NAMES.get(day, 'every day')}"))
+cached_chart(view, "step", lambda: fig.rate_step_figure(
+    prog, day=day, title=f"Basal rate and dose, {fig.DAY_NAMES.get(day, 'every day')}"), extra=str(day))
 if not fig.ptm_text(prog):
     st.caption("No patient bolus (PTM) programmed.")
 if prog.week is not None:
-    chart(fig.week_heatmap(prog, title="Mean rate per hour and weekday"))
+    cached_chart(view, "week", lambda: fig.week_heatmap(prog, title="Mean rate per hour and weekday"))
 
 st.subheader("Settings")
 table = fig.settings_table(prog)
@@ -29,6 +30,7 @@ st.caption("Dose columns are the dose rate of each step in the drug's unit per d
 
 st.subheader("History")
 programs = view.pt.programs()
-chart(fig.dose_history_figure(view.pt.samples, programs, title="Daily dose over the record"))
+cached_chart(view, "history", lambda: fig.dose_history_figure(view.pt.samples, programs,
+                                                            title="Daily dose over the record"))
 st.caption(f"{len(programs) - 1} program change(s) in the record (orange diamonds, hover for old and new dose). "
            "Delivered dose includes PTM and clinician boluses.")

@@ -47,8 +47,8 @@ if loaded:
                  hide_index=True, width="stretch")
     if st.button("Remove uploaded pumps", icon=":material/delete:"):
         data.remove_uploads()
-        if state.selected_pump_id() not in data.story().pump_ids():
-            state.select_pump(data.story().pump_ids()[0])
+        if state.selected_pump_id() not in data.story_ids():
+            state.select_pump(data.story_ids()[0])
         st.session_state.pop("upload_last", None)
         st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1  # clears the uploader
         st.rerun()

@@ -243,3 +243,14 @@ def test_active_alarms_since_last_refill():
     a = clinician.active_alarms(ev, NOW)
     assert list(a["kind"]) == ["alarm_motor_stall", "alarm_low_reservoir"]
     assert clinician.active_alarms(ev.iloc[:0], NOW).empty
+
+
+def test_thin_line_stays_within_tolerance():
+    rng = np.random.default_rng(1)
+    x = np.arange(5000, dtype=float)
+    y = 40 - np.cumsum(rng.uniform(0.01, 0.03, len(x)))
+    y[2500:] += 30  # a refill
+    keep = fres.thin_line(x, y, 0.01)
+    assert keep[0] == 0 and keep[-1] == len(x) - 1 and len(keep) < len(x) / 3
+    assert np.max(np.abs(np.interp(x, x[keep], y[keep]) - y)) <= 0.01 + 1e-9
+    assert 2499 in keep and 2500 in keep

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -53,6 +54,17 @@ def page_start(title: str, caption: str | None = None) -> PumpView:
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, theme=None, key=key)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _figure(name: str, source_key: str, pump_id: str, sent_json: str | None, extra: str, _build) -> go.Figure:
+    return _build()
+
+
+def cached_chart(view: PumpView, name: str, build: Callable[[], go.Figure], extra: str = "") -> None:
+    """Draw a figure built once per (figure, pump, sent program, ``extra`` options) for all sessions."""
+    source_key, sent_json = data.cache_keys(view.pump_id)
+    chart(_figure(name, source_key, view.pump_id, sent_json, extra, build))
 
 
 def items(group: list[Item], columns: int = 3) -> None:

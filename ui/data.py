@@ -37,8 +37,23 @@ def _story_pump(folder: str, pump_id: str) -> PumpTelemetry:
     return _story(folder).pump(pump_id)
 
 
+@st.cache_data(show_spinner=False)
+def _story_pumps(folder: str) -> pd.DataFrame:
+    return _story(folder).pumps
+
+
+@st.cache_data(show_spinner=False)
+def _story_ids(folder: str) -> tuple[str, ...]:
+    return tuple(_story(folder).pump_ids())
+
+
 def story() -> Telemetry:
+    """The whole story telemetry (a copy from the cache: prefer the helpers below on every run)."""
     return _story(str(STORY_DIR))
+
+
+def story_ids() -> tuple[str, ...]:
+    return _story_ids(str(STORY_DIR))
 
 
 # -- uploads: this session only -----------------------------------------------
@@ -92,14 +107,14 @@ def all_telemetry() -> Telemetry:
 def pumps_table() -> pd.DataFrame:
     """pump_id, patient_label, story, group (story first, then uploads) without loading samples."""
     cols = ["pump_id", "patient_label", "story", "group"]
-    frames = [story().pumps[cols].assign(source="story")]
+    frames = [_story_pumps(str(STORY_DIR))[cols].assign(source="story")]
     frames += [u["telemetry"].pumps[cols].assign(source=u["name"]) for u in uploads()]
     return pd.concat(frames, ignore_index=True)
 
 
 def _source_key(pump_id: str) -> str | None:
     """Where a pump comes from: the story folder or an upload digest."""
-    if pump_id in set(story().pump_ids()):
+    if pump_id in story_ids():
         return "story:" + str(STORY_DIR)
     for u in uploads():
         if pump_id in set(u["telemetry"].pump_ids()):
@@ -138,6 +153,11 @@ def _case(source_key: str, pump_id: str, sent_json: str | None, _pt: PumpTelemet
 @st.cache_data(show_spinner=False, max_entries=64)
 def _evaluation(source_key: str, pump_id: str, sent_json: str | None, _case: Case) -> Evaluation:
     return evaluate(_case)
+
+
+def cache_keys(pump_id: str) -> tuple[str, str | None]:
+    """Hashable keys of a pump's state: (source, sent program JSON or None)."""
+    return _keys(pump_id)
 
 
 def _keys(pump_id: str) -> tuple[str, str | None]:

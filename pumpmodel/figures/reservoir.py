@@ -20,6 +20,7 @@ from .style import OKABE_ITO, base_layout
 
 STOPPED_HORIZON = timedelta(days=90)
 MAX_POINTS = 50_000
+HISTORY_TOL_ML = 0.01  # telemetry line drawn within 0.01 mL of every hourly sample
 
 
 def projection(case: Case) -> pd.DataFrame:
@@ -43,6 +44,31 @@ def projection(case: Case) -> pd.DataFrame:
     times = pd.to_datetime([from_seconds(s) for s in t]) if len(t) < 2000 else \
         pd.Timestamp(from_seconds(0)) + pd.to_timedelta(np.floor(t + 1e-6), unit="s")
     return pd.DataFrame({"time": times, "programmed_ml": prog, "worst_ml": wc})
+
+
+def thin_line(x: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
+    """Indices of points to keep so that straight lines between kept points
+    stay within ``tol`` of every dropped point (cone intersection, O(n)).
+    Hourly reservoir telemetry falls at a near-constant rate: most points go."""
+    n = len(x)
+    if n <= 2:
+        return np.arange(n)
+    keep = [0]
+    a = 0
+    lo, hi = -np.inf, np.inf
+    for i in range(1, n):
+        dx = x[i] - x[a]
+        if dx <= 0:
+            continue
+        slope = (y[i] - y[a]) / dx  # the segment a -> i must pass within tol of every point between
+        if not lo <= slope <= hi:
+            a = i - 1
+            keep.append(a)
+            dx = x[i] - x[a]
+            lo, hi = -np.inf, np.inf
+        lo, hi = max(lo, (y[i] - tol - y[a]) / dx), min(hi, (y[i] + tol - y[a]) / dx)
+    keep.append(n - 1)
+    return np.unique(keep)
 
 
 def volume_at(case: Case, when_: datetime, worst: bool = False) -> float:
@@ -94,7 +120,10 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
     fig = go.Figure()
     hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL"
     if samples is not None and len(samples):
-        fig.add_trace(go.Scatter(x=samples["timestamp"], y=samples["reservoir_ml"], mode="lines",
+        x = pd.to_datetime(samples["timestamp"]).to_numpy().astype("datetime64[s]").astype(np.int64) / 3600.0
+        idx = thin_line(x, samples["reservoir_ml"].to_numpy(dtype=float), HISTORY_TOL_ML)
+        shown = samples.iloc[idx]
+        fig.add_trace(go.Scatter(x=shown["timestamp"], y=shown["reservoir_ml"], mode="lines",
                                  name="reservoir (telemetry)", line=dict(color=OKABE_ITO["blue"], width=1.5),
                                  hovertemplate=hover_ml + "<extra>telemetry</extra>"))
     if refills is not None and len(refills):
