@@ -97,15 +97,23 @@ def page(browser):
     ctx.close()
 
 
-def wait_for_app(pg, timeout_ms: int = 60_000) -> None:
-    """Wait until the Streamlit script has finished running and charts are drawn."""
+def wait_for_app(pg, timeout_ms: int = 90_000) -> None:
+    """Wait until the app's own script has run (its disclaimer and navigation are drawn, which
+    excludes Streamlit's pre-run placeholder page), the run has stayed finished, and every
+    Plotly chart is drawn."""
     pg.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('[data-testid=\"stMain\"] *').length > 5",
+        "() => document.body.innerText.includes('Training simulator')"
+        " && document.querySelector('[data-testid=\"stSidebarNav\"]')?.innerText.includes('Clinician')",
         timeout=timeout_ms,
     )
-    pg.wait_for_timeout(300)
+    for _ in range(2):  # finished twice in a row, 300 ms apart: not between two reruns
+        pg.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]')",
+            timeout=timeout_ms,
+        )
+        pg.wait_for_timeout(300)
     pg.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => p.querySelector('.main-svg'))",
         timeout=timeout_ms,
