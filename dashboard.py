@@ -26,6 +26,8 @@ for path, title, icon, section in PAGES:
 nav = st.navigation(sections)  # the first page (Pump overview) is the default
 
 from ui.picker import pump_picker  # noqa: E402  (after set_page_config)
+from ui.shell import mark_shell  # noqa: E402
 
+mark_shell()  # pages check this: see ui/shell.py
 pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
 nav.run()

@@ -41,6 +41,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url():
     """Serve the app once for all browser tests."""
+    yield from _serve()
+
+
+@pytest.fixture
+def fresh_server_url():
+    """A server of its own, never visited before (for first-request behaviour)."""
+    yield from _serve()
+
+
+def _serve():
     port = _free_port()
     streamlit = Path(sys.executable).with_name("streamlit")
     proc = subprocess.Popen(
