@@ -17,9 +17,13 @@ st.caption("Colour and shape by severity: critical (vermillion cross), non-criti
 
 st.subheader("Patient bolus requests by hour of day")
 table = fig.ptm_by_hour(events)
-cached_chart(view, "ptm", lambda: fig.ptm_hour_figure(events, title="PTM requests granted and denied"))
 total = int(table.to_numpy().sum())
-if total:
+if not total:
+    ptm = (view.case.current or view.case.proposed).ptm
+    st.info("No patient bolus (PTM) requests in this record"
+            + ("." if ptm is not None else ": the current program has no PTM."), icon=":material/info:")
+else:
+    cached_chart(view, "ptm", lambda: fig.ptm_hour_figure(events, title="PTM requests granted and denied"))
     granted = int(table["granted"].sum())
     st.caption(f"{total} requests in the record: {granted} granted, {total - granted} denied "
                f"({(total - granted) / total:.0%}). Denials cluster where the lockout or the daily maximum binds.")

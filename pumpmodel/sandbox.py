@@ -97,7 +97,7 @@ def comparison_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[
     rows = [{"figure": "daily volume", "current": _ml(cur.daily_volume_ml if cur else None),
              "proposed": _ml(ev.daily_volume_ml),
              "change": pct_change(cur.daily_volume_ml if cur else None, ev.daily_volume_ml)}]
-    rows.append({"figure": "max daily volume (with every PTM bolus)",
+    rows.append({"figure": "max volume (all PTM)",
                  "current": _ml(cur.max_daily_volume_ml if cur else None), "proposed": _ml(ev.max_daily_volume_ml),
                  "change": pct_change(cur.max_daily_volume_ml if cur else None, ev.max_daily_volume_ml)})
     names = list(dict.fromkeys([*(cur.daily_dose if cur else {}), *ev.daily_dose]))
@@ -109,11 +109,11 @@ def comparison_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[
                      "proposed": _amt(new.amount if new else None, unit),
                      "change": pct_change(old.amount if old else (0.0 if cur else None), new.amount if new else 0.0)})
         oldm, newm = (cur.max_daily_dose.get(n) if cur else None), ev.max_daily_dose.get(n)
-        rows.append({"figure": f"{n} max daily dose (with PTM)", "current": _amt(oldm.amount if oldm else None, unit),
+        rows.append({"figure": f"{n} max (all PTM)", "current": _amt(oldm.amount if oldm else None, unit),
                      "proposed": _amt(newm.amount if newm else None, unit),
                      "change": pct_change(oldm.amount if oldm else None, newm.amount if newm else None)})
     for label, attr in (("low-reservoir alarm", "low_reservoir_alarm_at"),
-                        ("low-reservoir alarm, worst case (all PTM)", "low_reservoir_alarm_at_worst_case"),
+                        ("alarm (all PTM)", "low_reservoir_alarm_at_worst_case"),
                         ("reservoir empty", "empty_at"), ("refill by", "refill_by")):
         rows.append({"figure": label, "current": when(getattr(cur, attr)) if cur else "",
                      "proposed": when(getattr(ev, attr)), "change": _days_shift(cur, ev, attr)})

@@ -118,6 +118,13 @@ def test_events_page_filter(app):
     assert not at.exception
 
 
+def test_events_page_draws_no_empty_ptm_chart(app):
+    with_ptm = open_page(app, "pages/events.py", "story-b")  # heavy PTM user
+    without = open_page(app, "pages/events.py", "story-a")   # no PTM programmed
+    assert len(without.get("plotly_chart")) == len(with_ptm.get("plotly_chart")) - 1
+    assert any("no PTM" in i.value for i in without.info)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("pump", BROWSER_PATIENTS)
 def test_clinician_pages_in_browser(server_url, page, pump):

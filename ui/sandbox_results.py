@@ -37,7 +37,8 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     if cur is None:
         df = df.drop(columns=["current", "change"])
     st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "figure": st.column_config.TextColumn("figure", width="medium"),
+        "figure": st.column_config.TextColumn("figure", width="medium",
+                                              help="'all PTM': with every allowed patient bolus taken"),
         "change": st.column_config.TextColumn("change", width=80)})
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
