@@ -98,8 +98,9 @@ def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Se
     date_from = date_to = None
     if opts["dates"]:
         lo, hi = opts["dates"]
+        # keyed by the data bounds: another folder starts on its own full range, not the old one clamped
         picked = st.date_input("Date range (pump clock)", value=(lo, hi), min_value=lo, max_value=hi,
-                               key="cohort_dates")
+                               key=f"cohort_dates_{lo:%Y%m%d}_{hi:%Y%m%d}")
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             date_from, date_to = picked
         if (date_from, date_to) == (lo, hi):
