@@ -63,6 +63,25 @@ def _program(drugs, mode, rate, rng, ptm, profile) -> Program:
     return Program.model_validate(doc)
 
 
+MIN_REFILL_DAYS = 35  # clinics choose a concentration that keeps refills 1-3 months apart
+TITRATION_HEADROOM = 1.6  # room for the dose to grow before the concentration would be raised
+
+
+def _max_rate_for_refills(profile) -> float:
+    """Highest basal rate that still leaves MIN_REFILL_DAYS between refills."""
+    usable = profile.reservoir_ml - profile.low_reservoir_alarm_ml
+    return min(profile.max_rate_ml_per_day / 1.3, usable / MIN_REFILL_DAYS)
+
+
+def _concentration_for(dose: float, concs: list[float], profile) -> float:
+    """The weakest supplied concentration whose rate, with titration headroom, keeps refills
+    at least MIN_REFILL_DAYS apart (the strongest when none does)."""
+    for c in concs:
+        if dose / c * TITRATION_HEADROOM <= _max_rate_for_refills(profile):
+            return float(c)
+    return float(concs[-1])
+
+
 def random_scenario(index: int, days: int, seed: int) -> Scenario:
     rng = np.random.default_rng([seed, index])
     names = list(PROFILE_WEIGHTS)
@@ -77,7 +96,7 @@ def random_scenario(index: int, days: int, seed: int) -> Scenario:
         rate = profile.nominal_rate_ml_per_day
         conc = dose / rate
     else:
-        conc = float(rng.choice(concs))
+        conc = _concentration_for(dose, sorted(concs), profile)
         rate = float(np.clip(dose / conc, max(profile.min_rate_ml_per_day, 0.05), 1.5))
     drugs = [{"drug": main_drug, "concentration": round(conc, 3), "unit": main_unit}]
     for name, unit, cs, _ in therapy[2][1:]:
@@ -110,7 +129,7 @@ def random_scenario(index: int, days: int, seed: int) -> Scenario:
         else:
             for _ in range(int(rng.poisson(days / 180))):
                 rate *= 1 + float(rng.uniform(0.1, 0.25))
-                rate = min(rate, profile.max_rate_ml_per_day / 1.3)
+                rate = min(rate, _max_rate_for_refills(profile))
                 at = start + timedelta(hours=int(rng.integers(1, days * 24 - 1)))
                 changes.append(ProgramChange(at=at, program=_program(drugs, mode, rate, rng, ptm, profile),
                                              note="titration"))

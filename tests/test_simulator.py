@@ -344,3 +344,15 @@ def test_random_scenarios_cover_the_library():
     assert {s.profile for s in scns} == set(library.pump_profiles())
     for s in scns[:20]:
         assert_conserved(s, simulate(s))
+
+
+def test_cohort_pumps_are_refilled_one_to_three_months_apart_not_every_few_days():
+    """Clinics pick a concentration that keeps refills weeks apart; a generator that
+    titrates the volume rate instead would force refills every few days."""
+    gaps = []
+    for i in range(40):
+        ev = simulate(random_scenario(i, 365, seed=3)).events.to_pandas()
+        t = ev.loc[ev["kind"] == "refill", "timestamp"].sort_values()
+        gaps += list(t.diff().dropna().dt.total_seconds() / 86400)
+    assert min(gaps) >= 14
+    assert 21 <= float(np.median(gaps)) <= 90
