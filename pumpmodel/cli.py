@@ -11,8 +11,7 @@ import json
 import sys
 from typing import Callable
 
-from pydantic import ValidationError
-
+from . import sharelink
 from .evaluate import evaluate
 from .evaluation import Evaluation
 from .programs import Case
@@ -32,37 +31,27 @@ def error_document(message: str, errors: list[dict]) -> dict:
     return {"error": {"message": message, "errors": errors}}
 
 
-def validation_errors(exc: ValidationError) -> list[dict]:
-    return [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-
-
 def _fail(message: str, errors: list[dict]) -> int:
     print(json.dumps(error_document(message, errors), indent=2))
     return 2
 
 
-def read_case_text(path: str) -> str:
+def read_case_bytes(path: str) -> bytes:
     if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8") as fh:
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as fh:
         return fh.read()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
-        text = read_case_text(args.case)
+        raw = read_case_bytes(args.case)
     except OSError as exc:
         return _fail(f"cannot read case file {args.case!r}", [{"loc": [], "msg": str(exc)}])
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return _fail("the case is not valid JSON",
-                     [{"loc": [], "msg": f"{exc.msg} at line {exc.lineno}, column {exc.colno}"}])
-    try:
-        case = Case.model_validate(data)
-    except ValidationError as exc:
-        errs = validation_errors(exc)
-        return _fail(f"the case is malformed: {len(errs)} problem(s)", errs)
+        case = sharelink.to_case(sharelink.parse_json(sharelink.decode_text(raw)))
+    except sharelink.ShareLinkError as exc:
+        return _fail(str(exc), exc.errors)
     result = evaluate(case)
     exclude = None if args.explain else {"explanations"}
     print(result.model_dump_json(indent=2, exclude=exclude))

@@ -22,7 +22,7 @@ INDICATIONS: tuple[str, ...] = Indication.__args__  # type: ignore[attr-defined]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Limit(_Strict):

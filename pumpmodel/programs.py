@@ -7,9 +7,11 @@ questionable but well-formed programs are accepted and get warnings later.
 """
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,15 +40,31 @@ def minutes_to_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+# Physical bounds: beyond these a value is a typo or a unit error, not a program.
+MAX_RATE_ML_PER_DAY = 1000.0
+MAX_VOLUME_ML = 1000.0
+MAX_CONCENTRATION = 1e7
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _pump_clock(t: datetime) -> datetime:
+    if not FIRST_YEAR <= t.year <= LAST_YEAR:
+        raise ValueError(f"pump-clock time must be between {FIRST_YEAR} and {LAST_YEAR}, not {t.isoformat()}")
+    return t
+
+
+PumpTime = Annotated[NaiveDatetime, AfterValidator(_pump_clock)]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DrugEntry(_Model):
     """One drug in the reservoir, with its concentration."""
 
     drug: str = Field(description="Drug name from the project's drug library")
-    concentration: float = Field(gt=0, description="Concentration in `unit`")
+    concentration: float = Field(gt=0, le=MAX_CONCENTRATION, description="Concentration in `unit`")
     unit: ConcentrationUnit
 
     @field_validator("drug")
@@ -70,7 +88,7 @@ class DrugEntry(_Model):
 
 class Step(_Model):
     start: str = Field(pattern=HHMM_PATTERN, description="Start time of day, HH:MM")
-    rate_ml_per_day: float = Field(ge=0)
+    rate_ml_per_day: float = Field(ge=0, le=MAX_RATE_ML_PER_DAY)
 
     @property
     def start_min(self) -> int:
@@ -83,9 +101,9 @@ class Bolus(_Model):
     `first_at`)."""
 
     first_at: str = Field(pattern=HHMM_PATTERN)
-    every_hours: float = Field(gt=0, le=24)
-    volume_ml: float = Field(ge=0)
-    duration_min: float = Field(gt=0, le=1440)
+    every_hours: float = Field(ge=0.25, le=24)
+    volume_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
+    duration_min: float = Field(ge=1, le=1440)
 
     def starts_min(self) -> list[float]:
         """Start times within one day, minutes after midnight."""
@@ -98,9 +116,16 @@ class Bolus(_Model):
 
 
 class PTM(_Model):
-    bolus_volume_ml: float = Field(ge=0)
-    lockout_min: float = Field(ge=0)
-    max_per_day: int = Field(ge=0)
+    bolus_volume_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
+    lockout_min: float = Field(ge=0, le=1440, description="0 (no lockout) or at least 1 minute")
+    max_per_day: int = Field(ge=0, le=1440)
+
+    @field_validator("lockout_min")
+    @classmethod
+    def _lockout(cls, v: float) -> float:
+        if 0 < v < 1:
+            raise ValueError("lockout_min must be 0 (no lockout) or at least 1 minute")
+        return v
 
     @property
     def allowed_per_day(self) -> int:
@@ -134,7 +159,7 @@ class Program(_Model):
 
     drugs: list[DrugEntry] = Field(min_length=1)
     mode: Mode
-    rate_ml_per_day: float | None = Field(default=None, ge=0)
+    rate_ml_per_day: float | None = Field(default=None, ge=0, le=MAX_RATE_ML_PER_DAY)
     steps: list[Step] | None = None
     week: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[Step]] | None = None
     boluses: list[Bolus] | None = None
@@ -211,10 +236,10 @@ class Program(_Model):
 
 class PumpSettings(_Model):
     profile: str = Field(description="Pump profile name from the project's pump data")
-    low_reservoir_alarm_ml: float | None = Field(default=None, ge=0)
-    catheter_volume_ml: float | None = Field(default=None, ge=0)
-    pump_tubing_volume_ml: float | None = Field(default=None, ge=0)
-    end_of_service_at: NaiveDatetime | None = Field(
+    low_reservoir_alarm_ml: float | None = Field(default=None, ge=0, le=MAX_VOLUME_ML)
+    catheter_volume_ml: float | None = Field(default=None, ge=0, le=MAX_VOLUME_ML)
+    pump_tubing_volume_ml: float | None = Field(default=None, ge=0, le=MAX_VOLUME_ML)
+    end_of_service_at: PumpTime | None = Field(
         default=None, description="Projected battery end of service (from the ERI projection), if known"
     )
 
@@ -243,17 +268,17 @@ class PumpSettings(_Model):
 
 
 class Refill(_Model):
-    withdrawn_ml: float = Field(ge=0)
-    added_ml: float = Field(ge=0)
+    withdrawn_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
+    added_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
 
 
 class Case(_Model):
     """A programming case: pump, state, current and proposed program."""
 
     pump: PumpSettings
-    now: NaiveDatetime
-    reservoir_ml: float = Field(ge=0)
-    next_appointment: NaiveDatetime | None = None
+    now: PumpTime
+    reservoir_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
+    next_appointment: PumpTime | None = None
     indication: library.Indication | None = None
     current: Program | None = None
     proposed: Program

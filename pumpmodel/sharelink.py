@@ -69,16 +69,28 @@ def decode_dict(token: str) -> dict:
 
 
 def parse_json(text: str) -> dict:
-    """A JSON object from text (pasted or uploaded case files)."""
+    """A JSON object from text (pasted or uploaded case files, share links, the CLI)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ShareLinkError("The case is not valid JSON.",
                              [{"loc": [f"line {exc.lineno}", f"column {exc.colno}"], "msg": exc.msg}]) from None
+    except RecursionError:
+        raise ShareLinkError("The case is not valid JSON.",
+                             [{"loc": [], "msg": "nested too deeply to be a case"}]) from None
     if not isinstance(data, dict):
         raise ShareLinkError("The case must be a JSON object.",
                              [{"loc": [], "msg": f"expected an object, got {type(data).__name__}"}])
     return data
+
+
+def decode_text(raw: bytes) -> str:
+    """Case file bytes as text: UTF-8, with or without a byte-order mark."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ShareLinkError("The case file is not UTF-8 text.",
+                             [{"loc": [], "msg": f"byte {exc.start}: {exc.reason}"}]) from None
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:

@@ -62,3 +62,49 @@ def test_help_on_each_command():
     for args in (["--help"], ["evaluate", "--help"], ["schema", "--help"]):
         r = cli(*args)
         assert r.returncode == 0 and "usage" in r.stdout
+
+
+def _spec_with(**changes):
+    case = json.loads((ROOT / "examples/spec_example.json").read_text())
+    for path, value in changes.items():
+        node = case
+        *parents, last = path.split(".")
+        for p in parents:
+            node = node[int(p)] if p.isdigit() else node[p]
+        node[int(last) if last.isdigit() else last] = value
+    return json.dumps(case)
+
+
+def _rejected(text):
+    r = cli("evaluate", "-", stdin=text)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    return json.loads(r.stdout)["error"]
+
+
+def test_pump_clock_out_of_range_is_rejected_not_a_crash():
+    err = _rejected(_spec_with(now="9999-12-01T00:00:00", next_appointment=None))
+    assert err["errors"][0]["loc"] == ["now"] and "between 1900 and 2200" in err["errors"][0]["msg"]
+
+
+def test_infinite_and_absurd_numbers_are_rejected():
+    err = _rejected(_spec_with(**{"proposed.steps.1.rate_ml_per_day": float("inf")}))
+    assert err["errors"][0]["loc"] == ["proposed", "steps", 1, "rate_ml_per_day"]
+    err = _rejected(_spec_with(**{"proposed.steps.1.rate_ml_per_day": 1e308}))
+    assert "less than or equal to 1000" in err["errors"][0]["msg"]
+    err = _rejected(_spec_with(**{"proposed.ptm.lockout_min": 5e-324}))
+    assert err["errors"][0]["loc"] == ["proposed", "ptm", "lockout_min"]
+
+
+def test_deeply_nested_json_and_non_utf8_are_rejected():
+    assert "nested too deeply" in _rejected("[" * 100_000)["errors"][0]["msg"]
+    r = subprocess.run([sys.executable, "-m", "pumpmodel", "evaluate", "-"], input=b'{"now": "\xe9"}',
+                       capture_output=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and "not UTF-8" in json.loads(r.stdout)["error"]["message"]
+
+
+def test_byte_order_mark_is_accepted():
+    r = subprocess.run([sys.executable, "-m", "pumpmodel", "evaluate", "-"],
+                       input=b"\xef\xbb\xbf" + (ROOT / "examples/spec_example.json").read_bytes(),
+                       capture_output=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["daily_volume_ml"] == 0.39375
