@@ -238,7 +238,7 @@ def app_rss(folder: Path) -> dict:
             settle()
             t = time.perf_counter()
             pg.get_by_test_id("stSelectbox").filter(has_text="Cohort data folder").click()
-            pg.get_by_role("option", name=label).click()
+            pg.get_by_role("option", name=label, exact=True).click()
             pg.wait_for_timeout(300)
             settle()
             out["page_big_cold_s"] = time.perf_counter() - t
