@@ -87,7 +87,7 @@ def evaluate(case: Case) -> Evaluation:
     bridge = _bridge(case, daily)
 
     ctx = guardrails.Context(
-        case=case, daily_volume_ml=daily, daily_dose=dose, max_daily_dose=max_dose,
+        case=case, rate_profile=base, daily_volume_ml=daily, daily_dose=dose, max_daily_dose=max_dose,
         current_daily_dose=cur_dose, alarm_at=alarm_at, alarm_worst_at=alarm_worst, empty_at=empty_at,
         stability_end=stab_end, stability_days=stab_days, bridge=bridge,
     )

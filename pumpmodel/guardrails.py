@@ -14,6 +14,7 @@ from typing import Callable
 from . import library
 from .evaluation import BridgeBolus, Finding
 from .programs import WEEKDAYS, Case, Program
+from .schedule import DAY_S, RateProfile
 from .units import above, below, num, when
 
 PUMP_RANGE_SOURCE = "Pump profile rate range (pumpmodel/data/pumps.yaml)"
@@ -22,6 +23,7 @@ PUMP_RANGE_SOURCE = "Pump profile rate range (pumpmodel/data/pumps.yaml)"
 @dataclass(frozen=True)
 class Context:
     case: Case
+    rate_profile: RateProfile  # the proposal's exact delivery (background and boluses superposed)
     daily_volume_ml: float
     daily_dose: dict[str, float]
     max_daily_dose: dict[str, float]
@@ -48,19 +50,19 @@ def _f(code, severity, drug, message, source, value=None, limit=None, unit=None)
 
 
 def rate_out_of_pump_range(ctx: Context) -> list[Finding]:
+    """Every non-zero rate the pump must run, including background plus bolus and
+    overlapping boluses, within the profile's range."""
     p = ctx.profile
     if p.fixed_rate:
         return []  # FIXED_RATE_PUMP speaks for constant-flow pumps
+    basal = set(ctx.proposed.basal_rates())
     out = []
-    rates = sorted({r for r in ctx.proposed.basal_rates() if r > 0})
-    for b in ctx.proposed.boluses or []:
-        if b.volume_ml > 0:
-            rates.append(b.volume_ml / b.duration_min * 1440)
-    for r in rates:
+    for r in sorted({float(r) for r in ctx.rate_profile.rates_ml_per_day if r > 0}):
         if below(r, p.min_rate_ml_per_day) or above(r, p.max_rate_ml_per_day):
+            what = "Rate" if r in basal else "Delivery rate during a bolus (background plus bolus)"
             out.append(_f(
                 "RATE_OUT_OF_PUMP_RANGE", "hard", None,
-                f"Rate {num(r)} mL/day is outside the {p.name} range "
+                f"{what} {num(r)} mL/day is outside the {p.name} range "
                 f"{num(p.min_rate_ml_per_day)} to {num(p.max_rate_ml_per_day)} mL/day"
                 + (" (range assumed for training)" if p.rate_range_assumed else "") + ".",
                 PUMP_RANGE_SOURCE + "; " + p.source, r,
@@ -117,28 +119,28 @@ def dose_limits(ctx: Context) -> list[Finding]:
 
 
 def day_dose_limits(ctx: Context) -> list[Finding]:
-    """Weekday schedules: the contract checks the 7-day mean; a single day above the
-    recommended maximum is flagged too, so a heavy weekend is not averaged away."""
+    """Weekday schedules: the contract checks the 7-day mean; a single day above a
+    maximum is flagged too (hard above the hard maximum), so a heavy day is not averaged away."""
     prog = ctx.proposed
     if prog.mode != "flex" or prog.week is None:
         return []
-    from .schedule import DAY_S, profile_for
-
-    p = profile_for(prog)
+    p = ctx.rate_profile
     day_ml = {d: float(p.volume_between(i * DAY_S, (i + 1) * DAY_S)) for i, d in enumerate(WEEKDAYS)}
+    worst_day = max(day_ml, key=day_ml.get)
     out = []
     for entry in prog.drugs:
-        d, c = entry.spec, entry.concentration_in_drug_unit
-        if above(ctx.daily_dose[d.name], d.dose_per_day.soft_max):
-            continue  # the mean is already flagged
-        worst_day = max(day_ml, key=day_ml.get)
-        dose = day_ml[worst_day] * c
-        if above(dose, d.dose_per_day.soft_max):
-            out.append(_f("DAY_DOSE_ABOVE_RECOMMENDED", "soft", d.name,
-                          f"On {worst_day} the schedule gives {num(dose)} {d.dose_unit} of {d.name}, above the "
-                          f"recommended maximum {num(d.dose_per_day.soft_max)} {d.dose_unit} (7-day mean "
-                          f"{num(ctx.daily_dose[d.name])}).", d.dose_per_day.source, dose,
-                          d.dose_per_day.soft_max, d.dose_unit))
+        d, lim = entry.spec, entry.spec.dose_per_day
+        mean, dose = ctx.daily_dose[d.name], day_ml[worst_day] * entry.concentration_in_drug_unit
+        for code, severity, limit, word in (("DAY_DOSE_ABOVE_HARD_MAX", "hard", lim.hard_max, "hard maximum"),
+                                            ("DAY_DOSE_ABOVE_RECOMMENDED", "soft", lim.soft_max,
+                                             "recommended maximum")):
+            if above(dose, limit):
+                if not above(mean, limit):  # the mean already speaks for this limit otherwise
+                    out.append(_f(code, severity, d.name,
+                                  f"On {worst_day} the schedule gives {num(dose)} {d.dose_unit} of {d.name}, above "
+                                  f"the {word} {num(limit)} {d.dose_unit} (7-day mean {num(mean)}).",
+                                  lim.source, dose, limit, d.dose_unit))
+                break
     return out
 
 
@@ -184,7 +186,9 @@ def titration_step(ctx: Context) -> list[Finding]:
             ind = ctx.case.indication
             pct = t.max_increase_percent_by_indication.get(ind) if ind else None
             if pct is None:
-                pct, why = t.default_max_increase_percent, " (indication not given: the stricter limit applies)"
+                pct = t.default_max_increase_percent
+                why = (" (indication not given: the stricter limit applies)" if ind is None else
+                       f" (no specific rule for {ind.replace('_', ' ')}: the stricter limit applies)")
             else:
                 why = f" for {ind.replace('_', ' ')}"
         if pct is None:
@@ -226,9 +230,13 @@ def reservoir_vs_appointment(ctx: Context) -> list[Finding]:
     lra = ctx.case.pump.lra_ml
     src = library.lra_source(ctx.profile)
     if ctx.alarm_worst_at is not None and ctx.alarm_worst_at < appt:
+        if ctx.alarm_worst_at <= ctx.case.now:
+            lead = f"The reservoir ({num(ctx.case.start_volume_ml)} mL) is already at or below the {num(lra)} mL alarm"
+        else:
+            how = "With every allowed PTM bolus the reservoir" if ctx.proposed.ptm else "The reservoir"
+            lead = f"{how} reaches the {num(lra)} mL low-reservoir alarm on {when(ctx.alarm_worst_at)}"
         out.append(_f("RESERVOIR_ALARM_BEFORE_APPOINTMENT", "soft", None,
-                      f"With every allowed PTM bolus the reservoir reaches the {num(lra)} mL low-reservoir alarm on "
-                      f"{when(ctx.alarm_worst_at)}, before the next appointment on {when(appt)} "
+                      f"{lead}, before the next appointment on {when(appt)} "
                       f"({num((appt - ctx.alarm_worst_at).total_seconds() / 86400, 3)} days early).", src))
     if ctx.empty_at is not None and ctx.empty_at < appt:
         out.append(_f("RESERVOIR_EMPTY_BEFORE_APPOINTMENT", "soft", None,
@@ -306,19 +314,24 @@ def refill_discrepancy(ctx: Context) -> list[Finding]:
 
 
 def fixed_rate(ctx: Context) -> list[Finding]:
+    """A constant-flow pump delivers its fixed flow; only the concentration changes the dose."""
     p = ctx.profile
     if not p.fixed_rate:
         return []
-    cur = ctx.case.current
-    ref = cur.rate_ml_per_day if cur is not None and cur.mode == "simple_continuous" else p.nominal_rate_ml_per_day
-    prop = ctx.proposed
-    changed = prop.mode != "simple_continuous" or prop.ptm is not None or (
-        ref is not None and abs(prop.rate_ml_per_day - ref) > 1e-9 * max(1.0, ref))
-    if not changed:
+    fixed, prop = p.nominal_rate_ml_per_day, ctx.proposed
+    asked = []
+    if prop.mode != "simple_continuous":
+        asked.append(f"{prop.mode.replace('_', ' ')} programming")
+    elif fixed is not None and abs(prop.rate_ml_per_day - fixed) > 1e-9 * max(1.0, fixed):
+        asked.append(f"a rate of {num(prop.rate_ml_per_day)} mL/day")
+    if prop.ptm is not None:
+        asked.append("patient boluses (PTM)")
+    if not asked:
         return []
     return [_f("FIXED_RATE_PUMP", "hard", None,
-               f"{p.name} delivers a fixed {num(ref)} mL/day and cannot be programmed: change the dose by "
-               "changing the concentration at the next refill.", p.source)]
+               f"{p.name} delivers a fixed {num(fixed)} mL/day and cannot be programmed ({' and '.join(asked)} "
+               "requested): change the dose by changing the concentration at the next refill.", p.source,
+               prop.rate_ml_per_day, fixed, "mL/day")]
 
 
 def mode_supported(ctx: Context) -> list[Finding]:

@@ -69,12 +69,26 @@ def test_rate_out_of_pump_range(rate, fires):
     assert ("RATE_OUT_OF_PUMP_RANGE" in codes(case(simple(rate, drug("morphine", 0.01))))) == fires
 
 
-@pytest.mark.parametrize("duration, fires", [(30, False), (29, True)])
-def test_bolus_delivery_rate_out_of_pump_range(duration, fires):
-    # 0.5 mL over 30 min = 24 mL/day, the programmable maximum
-    p = {"drugs": [drug("morphine", 0.01)], "mode": "periodic_bolus", "rate_ml_per_day": 0.1,
+@pytest.mark.parametrize("background, duration, fires", [
+    (0.0, 30, False),   # 0.5 mL over 30 min = 24 mL/day, the programmable maximum
+    (0.0, 29, True),
+    (0.5, 30, True),    # the pump runs 0.5 + 24 = 24.5 mL/day during the bolus
+])
+def test_bolus_delivery_rate_out_of_pump_range(background, duration, fires):
+    p = {"drugs": [drug("morphine", 0.01)], "mode": "periodic_bolus", "rate_ml_per_day": background,
          "boluses": [{"first_at": "08:00", "every_hours": 24, "volume_ml": 0.5, "duration_min": duration}]}
-    assert ("RATE_OUT_OF_PUMP_RANGE" in codes(case(p))) == fires
+    found = [w for w in run(case(p)).warnings if w.code == "RATE_OUT_OF_PUMP_RANGE"]
+    assert bool(found) == fires
+    if fires and background:
+        assert "background plus bolus" in found[0].message and found[0].value == 24.5
+
+
+def test_overlapping_boluses_add_up_against_the_pump_maximum():
+    # two 0.3 mL / 30 min boluses at the same time: 14.4 + 14.4 = 28.8 mL/day > 24
+    b = {"every_hours": 24, "volume_ml": 0.3, "duration_min": 30}
+    p = {"drugs": [drug("morphine", 0.01)], "mode": "periodic_bolus", "rate_ml_per_day": 0.0,
+         "boluses": [{"first_at": "08:00", **b}, {"first_at": "08:15", **b}]}
+    assert "RATE_OUT_OF_PUMP_RANGE" in codes(case(p))
 
 
 @pytest.mark.parametrize("conc, expected", [
@@ -234,12 +248,14 @@ def test_refill_discrepancy(profile, withdrawn, fires):
     assert ("REFILL_DISCREPANCY" in codes(d)) == fires
 
 
-@pytest.mark.parametrize("prog, fires", [
-    (simple(1.0), False), (simple(1.5), True),
-    ({"drugs": [drug()], "mode": "flex", "steps": [{"start": "00:00", "rate_ml_per_day": 1.0}]}, True),
+@pytest.mark.parametrize("prog, current, fires", [
+    (simple(1.0), None, False), (simple(1.5), None, True),
+    ({"drugs": [drug()], "mode": "flex", "steps": [{"start": "00:00", "rate_ml_per_day": 1.0}]}, None, True),
+    (simple(2.0), simple(2.0), True),   # "keeping" an impossible rate is still impossible
+    (simple(1.0, ptm={"bolus_volume_ml": 0.1, "lockout_min": 60, "max_per_day": 2}), None, True),
 ])
-def test_fixed_rate_pump(prog, fires):
-    found = codes(case(prog, profile="constant-flow-30"))
+def test_fixed_rate_pump(prog, current, fires):
+    found = codes(case(prog, current=current, profile="constant-flow-30"))
     assert ("FIXED_RATE_PUMP" in found) == fires
     assert "RATE_OUT_OF_PUMP_RANGE" not in found
 
@@ -282,3 +298,30 @@ def test_one_heavy_day_in_a_weekday_schedule_is_flagged():
     assert "DOSE_ABOVE_RECOMMENDED" not in ev.codes()
     week["sat"] = [{"start": "00:00", "rate_ml_per_day": 1.5}]  # 15 mg: at the limit
     assert "DAY_DOSE_ABOVE_RECOMMENDED" not in codes(case({"drugs": [drug()], "mode": "flex", "week": week}))
+
+
+def test_one_weekday_above_the_hard_maximum_blocks():
+    # baclofen 2000 mcg/mL: 0.1 mL/day Mon-Sat (200 mcg), 1.5 mL/day on Sunday (3000 mcg > 2000 hard)
+    week = {d: [{"start": "00:00", "rate_ml_per_day": 0.1}] for d in ("mon", "tue", "wed", "thu", "fri", "sat")}
+    week["sun"] = [{"start": "00:00", "rate_ml_per_day": 1.5}]
+    ev = run(case({"drugs": [drug("baclofen", 2000, "mcg/mL")], "mode": "flex", "week": week}))
+    day = [w for w in ev.warnings if w.code.startswith("DAY_DOSE")]
+    assert [(w.code, w.severity) for w in day] == [("DAY_DOSE_ABOVE_HARD_MAX", "hard")]
+    assert ev.blocked and "sun" in day[0].message
+
+
+def test_titration_message_names_an_indication_without_a_rule():
+    bac = drug("baclofen", 500, "mcg/mL")
+    w = next(w for w in run(case(simple(0.3, bac), current=simple(0.2, bac), indication="pain_cancer")).warnings
+             if w.code == "TITRATION_STEP_TOO_LARGE")
+    assert "no specific rule for pain cancer" in w.message and "not given" not in w.message
+
+
+def test_alarm_message_fits_the_situation():
+    later = iso(NOW + timedelta(days=30))
+    no_ptm = next(w for w in run(case(simple(1.0), appointment=later)).warnings
+                  if w.code == "RESERVOIR_ALARM_BEFORE_APPOINTMENT")
+    assert no_ptm.message.startswith("The reservoir reaches") and "PTM" not in no_ptm.message
+    below = next(w for w in run(case(simple(1.0), reservoir=1.0, appointment=later)).warnings
+                 if w.code == "RESERVOIR_ALARM_BEFORE_APPOINTMENT")
+    assert "already at or below" in below.message
