@@ -59,9 +59,11 @@ class Filters:
 
 
 def lit(value) -> str:
-    """A SQL literal (strings quoted and escaped; numbers as is)."""
+    """A SQL literal (strings quoted, single quotes doubled; numbers as is). Backslashes stay as
+    they are: DuckDB, like standard SQL, does not treat them as escapes (on Spark, set
+    spark.sql.parser.escapedStringLiterals=true for values holding a backslash)."""
     if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return "'" + value.replace("'", "''") + "'"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):

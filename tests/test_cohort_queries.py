@@ -257,6 +257,9 @@ def test_options_and_literals(engine):
     assert opts["group"] == ["cohort", "story"]
     assert opts["dates"][0] == date(2024, 1, 1)
     assert cq.lit("o'brien") == "'o''brien'"
+    import duckdb
+    for value in ("o'brien", "C:\\cohorts\\big", "a\\'b"):
+        assert duckdb.sql("SELECT " + cq.lit(value)).fetchall()[0][0] == value
     # hostile values stay inside a literal
     assert engine.run("summary", cq.Filters(drugs=("x'); DROP TABLE pumps; --",))).iloc[0].pumps_selected == 0
 
