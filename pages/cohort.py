@@ -3,7 +3,7 @@ import streamlit as st
 
 from pumpmodel.figures import cohort as figs
 from ui import cohort as ui
-from ui.cohort_open import open_in_clinician_views, overview_available
+from ui.cohort_open import open_in_clinician_views
 from ui.common import disclaimer
 
 st.title("Cohort explorer")
@@ -80,8 +80,7 @@ with right:
 st.subheader("Riskiest pumps")
 pumps = res["pump_table"]
 st.caption("Ranked by days with the reservoir below the alarm level, then critical alarms and refill "
-           "discrepancies. Select a row to open that pump in the clinician views"
-           + ("." if overview_available() else " (the overview page is not in this build yet)."))
+           "discrepancies. Select a row to open that pump in the clinician views.")
 event = st.dataframe(pumps.head(50), hide_index=True, width="stretch", height=320, key="cohort_risky",
                      on_select="rerun", selection_mode="single-row",
                      column_config={"alarm_level_ml": st.column_config.NumberColumn("alarm level (mL)"),

@@ -86,10 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # import modules that register extra commands
-    try:
-        from . import sim_cli  # noqa: F401
-    except ImportError:
-        pass
+    from . import sim_cli  # noqa: F401  (registers `simulate`)
     args = build_parser().parse_args(argv)
     return args.func(args)

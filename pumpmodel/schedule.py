@@ -100,13 +100,6 @@ class RateProfile:
         idx = np.searchsorted(self.starts_s, phase_s, side="right") - 1
         return self._cum_ml[idx] + self.rates_ml_per_day[idx] * (phase_s - self.starts_s[idx]) / DAY_S
 
-    def cumulative_ml(self, t_s: np.ndarray | float) -> np.ndarray:
-        """Volume delivered from EPOCH to ``t_s`` (vectorised). Prefer
-        ``volume_between`` for differences: it avoids subtracting large numbers."""
-        t = np.asarray(t_s, dtype=float)
-        k = np.floor(t / self.period_s)
-        return k * self.period_volume_ml + self._within(t - k * self.period_s)
-
     def volume_between(self, t0_s: np.ndarray | float, t1_s: np.ndarray | float) -> np.ndarray:
         """Volume delivered on ``[t0_s, t1_s]`` (vectorised, exact)."""
         t0 = np.asarray(t0_s, dtype=float)

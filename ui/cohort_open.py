@@ -21,10 +21,6 @@ from ui.cohort import ROOT
 OVERVIEW = "pages/overview.py"
 
 
-def overview_available() -> bool:
-    return (ROOT / OVERVIEW).is_file()
-
-
 def pump_zip(folder: Path, pump_id: str) -> bytes | None:
     """One pump's telemetry (same layout as the folder) as zip bytes; None if it is not in ``folder``."""
     part = f"pump_id={pump_id}"
@@ -45,10 +41,6 @@ def pump_zip(folder: Path, pump_id: str) -> bytes | None:
 
 def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
     """Select the pump and switch to the overview page (loading it as an upload if needed)."""
-    if not overview_available():
-        st.info(f"Pump `{pump_id}` selected. The clinician overview page (`{OVERVIEW}`) is not in this build yet.")
-        state.select_pump(pump_id)
-        return
     from pumpmodel.telemetry import TelemetryError
     from ui import data
 
