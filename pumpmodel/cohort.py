@@ -10,8 +10,6 @@ catheter occlusion 2 % per pump-year, early ERI 1 % per pump-year, pocket fill
 from __future__ import annotations
 
 import multiprocessing as mp
-import shutil
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +20,7 @@ import pyarrow as pa
 from . import library
 from .programs import Program
 from .scenario import Battery, ClinicianBolus, Fault, ProgramChange, PTMUse, RefillVisit, Scenario
-from .telemetry import write_pump, write_pumps
+from .telemetry_write import replace_folder, write_pump, write_pumps
 from .telemetry_schema import PUMPS
 
 COHORT_END = datetime(2026, 11, 21, 9, 0)
@@ -209,33 +207,28 @@ def generate_cohort(n_pumps: int, days: int, seed: int, out: Path, jobs: int = 2
     from tqdm import tqdm
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
     t0 = time.perf_counter()
-    tasks = [(list(range(a, min(a + chunk, n_pumps))), days, seed, str(tmp)) for a in range(0, n_pumps, chunk)]
     pumps, rows = [], 0
-    try:
-        bar = tqdm(total=n_pumps, unit="pump", desc="simulating", disable=not progress)
-        if jobs > 1:
-            with mp.get_context("fork" if hasattr(mp, "get_context") else None).Pool(jobs) as pool:
-                for p, r in pool.imap(_work, tasks):
-                    pumps += p
+
+    def fill(tmp: Path) -> None:
+        nonlocal rows
+        tasks = [(list(range(a, min(a + chunk, n_pumps))), days, seed, str(tmp)) for a in range(0, n_pumps, chunk)]
+        with tqdm(total=n_pumps, unit="pump", desc="simulating", disable=not progress) as bar:
+            if jobs > 1:
+                with mp.get_context("fork").Pool(jobs) as pool:
+                    for p, r in pool.imap(_work, tasks):
+                        pumps.extend(p)
+                        rows += r
+                        bar.update(len(p))
+            else:
+                for task in tasks:
+                    p, r = _work(task)
+                    pumps.extend(p)
                     rows += r
                     bar.update(len(p))
-        else:
-            for task in tasks:
-                p, r = _work(task)
-                pumps += p
-                rows += r
-                bar.update(len(p))
-        bar.close()
         write_pumps(tmp, pa.Table.from_pylist(pumps, schema=PUMPS))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+
+    replace_folder(out, fill)
     seconds = time.perf_counter() - t0
     return {"pumps": n_pumps, "days": days, "rows": rows, "seconds": round(seconds, 3),
             "rows_per_second": round(rows / seconds) if seconds > 0 else None, "out": str(out)}

@@ -161,6 +161,15 @@ def profile(name: str) -> PumpProfile:
     return pump_profiles()[name]
 
 
+def known_profile(name: str) -> str:
+    """``name`` if it is a pump profile, else ValueError listing the known ones
+    (the pydantic field validator for every ``profile`` field)."""
+    known = pump_profiles()
+    if name not in known:
+        raise ValueError(f"unknown pump profile {name!r}; known: {', '.join(known)}")
+    return name
+
+
 def lra_source(p: PumpProfile) -> str:
     return p.low_reservoir_alarm_source or pump_defaults().low_reservoir_alarm_source
 

@@ -246,10 +246,7 @@ class PumpSettings(_Model):
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, name: str) -> str:
-        known = library.pump_profiles()
-        if name not in known:
-            raise ValueError(f"unknown pump profile {name!r}; known: {', '.join(known)}")
-        return name
+        return library.known_profile(name)
 
     @property
     def spec(self) -> library.PumpProfile:

@@ -122,9 +122,7 @@ class Scenario(_Model):
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, name: str) -> str:
-        if name not in library.pump_profiles():
-            raise ValueError(f"unknown pump profile {name!r}; known: {', '.join(library.pump_profiles())}")
-        return name
+        return library.known_profile(name)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
-from .cli import _fail, register, validation_errors
+from .cli import _fail, register
+from .sharelink import validation_errors
 from .scenario import load_scenario
-from .telemetry import STORY_DIR, write_pump, write_pumps
+from .telemetry import STORY_DIR
+from .telemetry_write import replace_folder, write_pump, write_pumps
 
 SCENARIO_DIR = STORY_DIR.parent / "scenarios"
 
@@ -30,19 +31,12 @@ def write_results(results, out: Path) -> None:
 
     from .telemetry_schema import PUMPS
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
-    try:
+    def fill(tmp: Path) -> None:
         for r in results:
             write_pump(tmp, r.pump["pump_id"], r.samples.drop_columns(["pump_id"]), r.events.drop_columns(["pump_id"]))
         write_pumps(tmp, pa.Table.from_pylist([r.pump for r in results], schema=PUMPS))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+
+    replace_folder(out, fill)
 
 
 def _scenarios(paths: list[Path]):
@@ -52,6 +46,16 @@ def _scenarios(paths: list[Path]):
             out.append(load_scenario(p))
         except ValidationError as exc:
             errors += [{"loc": [str(p)] + e["loc"], "msg": e["msg"]} for e in validation_errors(exc)]
+        except UnicodeDecodeError as exc:
+            errors.append({"loc": [str(p)], "msg": f"{p} is not UTF-8 text (byte {exc.start}: {exc.reason})"})
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            at = f" (line {where.line + 1}, column {where.column + 1})" if where is not None else ""
+            what = getattr(exc, "problem", None) or str(exc)
+            errors.append({"loc": [str(p)], "msg": f"{p} is not valid YAML{at}: {what}"})
+        except json.JSONDecodeError as exc:
+            errors.append({"loc": [str(p)], "msg": f"{p} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+                                                   f"{exc.msg}"})
         except (OSError, ValueError) as exc:
             errors.append({"loc": [str(p)], "msg": str(exc)})
     ids = [s.pump_id for s in out]

@@ -67,10 +67,6 @@ class SimResult:
         return self.samples.num_rows
 
 
-def _hour(scn: Scenario, t: datetime) -> int:
-    return int((t - scn.start).total_seconds() // HOUR_S)
-
-
 def _dt64(t: datetime) -> np.datetime64:
     return np.datetime64(t.replace(microsecond=0), "s")
 

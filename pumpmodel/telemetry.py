@@ -31,7 +31,6 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,9 +40,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
-from . import library
+from . import library, units
 from .programs import Case, Program, PumpSettings
-from .telemetry_schema import EVENT_KINDS, EVENTS, PUMPS, SAMPLES, SEVERITIES, TABLES
+from .telemetry_schema import EVENT_KINDS, EVENTS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES
+from .telemetry_write import (  # noqa: F401  (re-exported: the write side lives in telemetry_write)
+    PARQUET_OPTIONS, replace_folder, to_combined, to_zip, write_pump, write_pumps, write_telemetry,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY_DIR: Path = ROOT / "sample_data" / "story"
@@ -53,10 +55,12 @@ COHORT_DIR: Path = ROOT / "sample_data" / "cohort"
 #: (**assumed** training value); end of service follows after the profile's
 #: ``eri_to_eos_days``. Used to project end of service from the battery trend.
 ERI_BATTERY_PCT = 5.0
+#: A battery projection further away than this is "not projectable" (None): a
+#: nearly flat trend over the last 30 days says nothing about years ahead.
+MAX_PROJECTION_YEARS = 50
 
 PUMP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_ROWS_PER_CHECK = 10  # problems listed per check before summarising the rest
-TABLE_COLUMN = "table"
 
 
 class Problem(BaseModel):
@@ -178,7 +182,8 @@ class PumpTelemetry:
     def end_of_service_at(self) -> datetime | None:
         """End of service: logged, or ERI alarm + the profile's ERI-to-EOS days, or
         projected from the battery trend over the last 30 days to ``ERI_BATTERY_PCT``
-        (+ ERI-to-EOS days). None when not projectable (no battery, flat trend)."""
+        (+ ERI-to-EOS days). None when not projectable (no battery, flat trend, or
+        more than ``MAX_PROJECTION_YEARS`` away)."""
         spec = self.profile
         if spec.eri_to_eos_days is None:
             return None
@@ -201,7 +206,13 @@ class PumpTelemetry:
         if drop_per_h <= 0:
             return None
         left_h = (float(window["battery_pct"].iloc[-1]) - ERI_BATTERY_PCT) / drop_per_h
-        return _py(last_t) + timedelta(hours=max(left_h, 0.0), days=spec.eri_to_eos_days)
+        total_h = max(left_h, 0.0) + spec.eri_to_eos_days * 24
+        if not np.isfinite(total_h) or total_h > MAX_PROJECTION_YEARS * 365.25 * 24:
+            return None  # a nearly flat trend: too far away to mean anything (and past datetime.max)
+        try:
+            return _py(last_t) + timedelta(hours=total_h)
+        except OverflowError:
+            return None
 
     def case(self, proposed: Program | None = None) -> Case:
         current = self.current_program()
@@ -233,7 +244,8 @@ class PumpTelemetry:
             "added_ml": ev["added_ml"].to_numpy(dtype=float),
         })
         out["discrepancy_ml"] = out["withdrawn_ml"] - out["expected_residual_ml"]
-        out["flagged"] = out["discrepancy_ml"].abs() > self.profile.refill_discrepancy_ml
+        limit = self.profile.refill_discrepancy_ml  # the engine's REFILL_DISCREPANCY rule: exactly the limit is fine
+        out["flagged"] = np.array([units.above(abs(d), limit) for d in out["discrepancy_ml"]], dtype=bool)
         return out
 
 
@@ -714,63 +726,3 @@ def _categorical_ids(df: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(df["pump_id"].dtype, pd.CategoricalDtype):
         df["pump_id"] = df["pump_id"].astype(str).astype("category")
     return df
-
-
-def _arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
-
-
-PARQUET_OPTIONS = dict(compression="zstd", compression_level=9, use_dictionary=["pump_id", "kind", "severity"],
-                       use_byte_stream_split=["programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml",
-                                              "battery_pct"])
-
-
-def write_pump(folder: Path, pump_id: str, samples: pa.Table, events: pa.Table) -> None:
-    """Write one pump's partitions (tables without the pump_id column, Hive style)."""
-    for tname, t in (("samples", samples), ("events", events)):
-        d = Path(folder) / tname / f"pump_id={pump_id}"
-        d.mkdir(parents=True, exist_ok=True)
-        opts = dict(PARQUET_OPTIONS)
-        opts["use_byte_stream_split"] = [c for c in opts["use_byte_stream_split"] if c in t.column_names]
-        opts["use_dictionary"] = [c for c in opts["use_dictionary"] if c in t.column_names]
-        opts["column_encoding"] = {"timestamp": "DELTA_BINARY_PACKED"}
-        pq.write_table(t, d / "part-0.parquet", **opts)
-
-
-def write_pumps(folder: Path, pumps: pd.DataFrame | pa.Table) -> None:
-    t = pumps if isinstance(pumps, pa.Table) else _arrow(pumps, PUMPS)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    pq.write_table(t, Path(folder) / "pumps.parquet", compression="zstd")
-
-
-def write_telemetry(tel: Telemetry, folder: str | Path) -> None:
-    """Write a Telemetry in the Parquet folder layout."""
-    folder = Path(folder)
-    write_pumps(folder, tel.pumps)
-    for pid in tel.pump_ids():
-        p = tel.pump(pid)
-        write_pump(folder, pid, _arrow(p.samples, SAMPLES).drop_columns(["pump_id"]),
-                   _arrow(p.events, EVENTS).drop_columns(["pump_id"]))
-
-
-def to_combined(tel: Telemetry) -> pd.DataFrame:
-    """The single-file upload layout: the three tables stacked with a ``table`` column."""
-    parts = [df.assign(**{TABLE_COLUMN: name}) for name, df in
-             (("pumps", tel.pumps), ("samples", tel.samples), ("events", tel.events))]
-    out = pd.concat(parts, ignore_index=True)
-    cols = [TABLE_COLUMN] + list(dict.fromkeys(c for s in TABLES.values() for c in s.names))
-    return out[cols]
-
-
-def to_zip(tel: Telemetry) -> bytes:
-    """A .zip of the CSV folder layout (pumps.csv, samples.csv, events.csv)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, df in (("pumps", tel.pumps), ("samples", tel.samples), ("events", tel.events)):
-            zf.writestr(f"{name}.csv", df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S"))
-    return buf.getvalue()
-
-
-def iter_problems(exc: TelemetryError) -> Iterable[dict]:
-    """Problems as plain dicts (for tables in the UI)."""
-    return (p.model_dump() for p in exc.problems)

@@ -72,3 +72,6 @@ EVENTS = pa.schema([
 ])
 
 TABLES = {"pumps": PUMPS, "samples": SAMPLES, "events": EVENTS}
+
+#: Single-file uploads stack the three tables; this column names each row's table.
+TABLE_COLUMN = "table"
