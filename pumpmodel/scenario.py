@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, field_validato
 
 from . import library
 from .programs import Program
+from .telemetry import program_misfits
 
 
 class _Model(BaseModel):
@@ -146,12 +147,16 @@ class Scenario(_Model):
             for t in times:
                 if not self.start <= t < self.end:
                     raise ValueError(f"{name}: {t} is outside the record {self.start} .. {self.end}")
+        programs = [self.program] + [c.program for c in self.changes] + [r.program for r in self.refills if r.program]
         if spec.fixed_rate:
-            for p in [self.program] + [c.program for c in self.changes] + [r.program for r in self.refills if r.program]:
-                if p.mode not in ("simple_continuous", "stopped") or (
-                        p.mode == "simple_continuous" and abs(p.rate_ml_per_day - spec.nominal_rate_ml_per_day) > 1e-9):
+            for p in programs:
+                if p.mode != "simple_continuous" or abs(p.rate_ml_per_day - spec.nominal_rate_ml_per_day) > 1e-9:
                     raise ValueError(f"{self.profile} runs only simple_continuous at "
                                      f"{spec.nominal_rate_ml_per_day} mL/day")
+        for p in programs:  # the telemetry loader rejects what the pump cannot run: never simulate it
+            misfits = program_misfits(p, spec)
+            if misfits:
+                raise ValueError(f"program not possible on a {self.profile} pump: {'; '.join(misfits)}")
         return self
 
     @property

@@ -11,13 +11,14 @@ Delivery uses the engine's exact math (``schedule.profile_for(program)
 * **delivery accuracy**: each refill interval gets a factor
   ``1 + e`` with ``e ~ N(0, sd)`` clipped to the profile's accuracy (seeded);
 * **the reservoir**: ``reservoir_ml`` in the samples is the volume really in the
-  reservoir; at every sample ``reservoir = previous reservoir - delivered_ml``
-  (exactly, refills excepted: a refill drains the reservoir and puts
-  ``added_ml - pocket_fill_ml`` in it, at the start of its hour). The pump's own
-  estimate (counting programmed strokes, without the accuracy error and
-  unaware of a pocket fill) drives the low-reservoir and empty alarms and is the
-  ``expected_residual_ml`` of the next refill; the really remaining volume is
-  ``withdrawn_ml``. Delivery stops when either reaches 0 (pump empty alarm, or
+  reservoir (the simulated truth); at every sample ``reservoir = previous
+  reservoir - delivered_ml`` (exactly, refills excepted: a refill drains the
+  reservoir and puts ``added_ml - pocket_fill_ml`` in it, at the start of its
+  hour). ``reservoir_estimate_ml`` is the pump's own estimate (counting
+  programmed strokes, without the accuracy error and unaware of a pocket fill):
+  what a clinician sees at interrogation. It drives the low-reservoir and empty
+  alarms and is the ``expected_residual_ml`` of the next refill; the really
+  remaining volume is ``withdrawn_ml``. Delivery stops when either reaches 0 (pump empty alarm, or
   a reservoir really empty without the pump knowing, e.g. after a pocket fill).
 
 Deterministic for a scenario's ``seed`` (numpy ``Generator``).
@@ -60,7 +61,7 @@ class SimResult:
     pump: dict
     samples: pa.Table
     events: pa.Table
-    pump_estimate_ml: np.ndarray  # the pump's own reservoir estimate at the end of each hour
+    pump_estimate_ml: np.ndarray  # the pump's own reservoir estimate at the end of each hour (= reservoir_estimate_ml)
 
     @property
     def rows(self) -> int:
@@ -235,6 +236,8 @@ def simulate(scn: Scenario) -> SimResult:
     # the true series must be exact: rebuild reservoir from delivered so that each
     # sample is previous - delivered to rounding (it already is; keep >= 0)
     reservoir = np.maximum(reservoir, 0.0)
+    # what interrogation shows: the pump's own count, stored on the same 2**-20 mL grid
+    estimate = np.maximum(_quantize(estimate), 0.0)
 
     samples = pa.table({
         "pump_id": _repeat(scn.pump_id, n),
@@ -242,6 +245,7 @@ def simulate(scn: Scenario) -> SimResult:
         "programmed_rate_ml_per_day": pa.array(np.round(prog_vol * 24.0, 9), pa.float64()),
         "delivered_ml": pa.array(delivered, pa.float64()),
         "reservoir_ml": pa.array(reservoir, pa.float64()),
+        "reservoir_estimate_ml": pa.array(estimate, pa.float64()),
         "battery_pct": pa.array(battery, pa.float64()) if battery is not None else pa.nulls(n, pa.float64()),
     }, schema=SAMPLES)
     ev = _events_table(events, ptm_events, scn.pump_id, start, scn.end)

@@ -42,7 +42,9 @@ from pydantic import BaseModel, ValidationError
 
 from . import library, units
 from .programs import Case, Program, PumpSettings
-from .telemetry_schema import EVENT_KINDS, EVENTS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES
+from .telemetry_schema import (
+    EVENT_KINDS, EVENTS, OPTIONAL_COLUMNS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES,
+)
 from .telemetry_write import (  # noqa: F401  (re-exported: the write side lives in telemetry_write)
     PARQUET_OPTIONS, replace_folder, to_combined, to_zip, write_pump, write_pumps, write_telemetry,
 )
@@ -172,8 +174,17 @@ class PumpTelemetry:
             raise ValueError(f"pump {self.pump_id} has no samples")
         return _py(self.samples["timestamp"].iloc[-1]) + timedelta(hours=1)
 
+    def reservoir_series_ml(self) -> pd.Series:
+        """The reservoir as the pump estimates it, per sample (what interrogation
+        shows); ``reservoir_ml`` where no estimate was recorded."""
+        s = self.samples
+        if "reservoir_estimate_ml" not in s:
+            return s["reservoir_ml"]
+        return s["reservoir_estimate_ml"].fillna(s["reservoir_ml"])
+
     def reservoir_now_ml(self) -> float:
-        return float(self.samples["reservoir_ml"].iloc[-1])
+        """The pump's own estimate at the last sample (not the simulated true volume)."""
+        return float(self.reservoir_series_ml().iloc[-1])
 
     def next_appointment(self) -> datetime | None:
         v = self.info.get("next_appointment")
@@ -297,7 +308,16 @@ def load_telemetry(source: str | Path | bytes, name: str | None = None) -> Telem
     except (OSError, pa.ArrowException, zipfile.BadZipFile, ValueError, UnicodeDecodeError) as exc:
         label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
         raise TelemetryError([Problem(file=str(label), message=f"cannot be read: {exc}")]) from None
-    return _check(raws)
+    try:
+        return _check(raws)
+    except TelemetryError:
+        raise
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+        # safety net: every check above names file, column and row; an input no check foresaw
+        # still becomes a TelemetryError (the contract), never a raw exception
+        label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
+        raise TelemetryError([Problem(file=str(label), message=f"cannot be checked: {type(exc).__name__}: {exc}")]) \
+            from None
 
 
 def _read_source(source, name) -> dict[str, _Raw]:
@@ -341,14 +361,15 @@ def _split_combined(table: pa.Table, name: str) -> dict[str, _Raw]:
     union = {f.name for s in TABLES.values() for f in s} | {TABLE_COLUMN}
     problems = [Problem(file=name, column=c, message="unexpected column (not in the telemetry format)")
                 for c in table.column_names if c not in union]
+    optional = {c for cols in OPTIONAL_COLUMNS.values() for c in cols}
     problems += [Problem(file=name, column=c, message="missing column") for c in sorted(union)
-                 if c not in table.column_names]
+                 if c not in table.column_names and c not in optional]
     if problems:
         raise TelemetryError(problems)
     out = {}
     for tname, schema in TABLES.items():
         idx = np.flatnonzero((kinds == tname).to_numpy())
-        sub = table.take(pa.array(idx)).select(schema.names)
+        sub = table.take(pa.array(idx)).select([c for c in schema.names if c in table.column_names])
         out[tname] = _Raw(sub, _Files.single(name, len(idx)), idx)
     return out
 
@@ -425,9 +446,9 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
         # a column whose type differs in any file is read as text everywhere, checked row by row later
         odd = {n for t in tables for n in t.column_names
                if n in expected.names and t.schema.field(n).type != expected.field(n).type}
-        tables = [t.select(t.column_names) if not odd else
-                  pa.table({n: (t.column(n).cast(pa.string()) if n in odd else t.column(n)) for n in t.column_names})
-                  for t in tables]
+        tables = [t if not odd else pa.table({n: (_as_text(t.column(n), label + rel) if n in odd else t.column(n))
+                                              for n in t.column_names})
+                  for t, (_, rel) in zip(tables, parts)]
         counts = np.array(counts)
         part_index = np.repeat(np.arange(len(parts), dtype=np.int32), counts)
         try:
@@ -442,6 +463,19 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
     return _Raw(table, files, rows)
 
 
+def _as_text(col: pa.ChunkedArray, file: str) -> pa.ChunkedArray:
+    """A column whose type differs between partitions, as text (checked row by row later);
+    a column that has no text form (lists, invalid UTF-8) is left as it is for the checks."""
+    try:
+        return col.cast(pa.string())
+    except pa.ArrowException:
+        return col
+
+
+def _part_table(rel: str) -> str:
+    return rel.split("/", 1)[0]
+
+
 def _partitions_match(folder: Path, parts, expected: pa.Schema, label: str) -> bool:
     """True when every partition file holds exactly the expected columns and types
     (read from the footers only). Missing or unexpected columns are problems
@@ -451,7 +485,7 @@ def _partitions_match(folder: Path, parts, expected: pa.Schema, label: str) -> b
         ps = pq.read_schema(folder / rel)
         names = [n for n in ps.names if n != "pump_id"]
         problems += [Problem(file=label + rel, column=c, message="missing column")
-                     for c in expected.names if c not in names]
+                     for c in expected.names if c not in names and c not in OPTIONAL_COLUMNS[_part_table(rel)]]
         problems += [Problem(file=label + rel, column=c, message="unexpected column (not in the telemetry format)")
                      for c in names if c not in expected.names]
         for f in expected:
@@ -498,20 +532,28 @@ def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | No
     """Typed DataFrame for one table, or None when columns are missing/extra."""
     schema = TABLES[tname]
     t = raw.table
-    file0 = raw.files[0] if len(raw.files) else tname
+    file0 = raw.files[0] or tname
     local = []
     for c in t.column_names:
         if c not in schema.names:
             local.append(Problem(file=str(file0), column=c, message="unexpected column (not in the telemetry format)"))
     for c in schema.names:
-        if c not in t.column_names:
+        if c not in t.column_names and c not in OPTIONAL_COLUMNS[tname]:
             local.append(Problem(file=str(file0), column=c, message="missing column"))
     if local:
         problems.extend(local)
         return None
     cols = {}
     for f in schema:
-        col = t.column(f.name)
+        present = f.name in t.column_names  # optional columns may be left out
+        col, unreadable = _readable(t.column(f.name) if present else pa.chunked_array([pa.nulls(t.num_rows, f.type)]),
+                                    f, raw, problems)
+        if col is None:  # the whole column is unusable (problem already listed)
+            cols[f.name] = pd.Series(pa.nulls(t.num_rows, f.type).to_pandas(), dtype=f.type.to_pandas_dtype()) \
+                if not pa.types.is_timestamp(f.type) else pd.Series(pd.NaT, index=range(t.num_rows),
+                                                                     dtype="datetime64[s]")
+            cols[f.name].attrs["bad"] = np.ones(t.num_rows, dtype=bool)
+            continue
         if f.name == "pump_id" and tname != "pumps":
             # pump ids of samples/events are categorical (few pumps, millions of rows)
             cols[f.name] = col.cast(pa.string()).dictionary_encode().to_pandas() \
@@ -527,6 +569,8 @@ def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | No
             cols[f.name] = col.cast(pa.string()).to_pandas()
         else:
             cols[f.name] = _parse(col, f.type, raw, f.name, problems)
+        if unreadable is not None:
+            cols[f.name].attrs["bad"] = _bad_mask(cols[f.name]) | unreadable
         if not f.nullable:
             nulls = np.flatnonzero(pd.isna(cols[f.name]).to_numpy() & ~_bad_mask(cols[f.name]))
             if len(nulls):
@@ -534,6 +578,53 @@ def _coerce(raw: _Raw, tname: str, problems: list[Problem]) -> pd.DataFrame | No
                                               rows=raw.rows))
     df = pd.DataFrame(cols, copy=False)
     return df
+
+
+_TYPE_WORDS = {"string": "text", "double": "a number", "timestamp[s]": "a timestamp"}
+
+
+def _readable(col: pa.ChunkedArray, f: pa.Field, raw: _Raw,
+              problems: list[Problem]) -> tuple[pa.ChunkedArray | None, np.ndarray | None]:
+    """The column as a type the checks handle (text, numbers, timestamps), or None
+    with a problem when it cannot be one (lists, structs...). Binary cells are
+    decoded as UTF-8; undecodable cells become problems naming their row, and
+    are returned empty with their mask (second value)."""
+    file0 = str(raw.files[0] or f.name)
+    want = _TYPE_WORDS.get(str(f.type), str(f.type))
+    try:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        typ = col.type
+        if pa.types.is_binary(typ) or pa.types.is_large_binary(typ) or pa.types.is_fixed_size_binary(typ):
+            return _decode_utf8(col, f.name, raw, problems)
+        if pa.types.is_nested(typ) or pa.types.is_union(typ):
+            raise pa.ArrowNotImplementedError(f"nested type {typ}")
+        if not (typ == f.type or pa.types.is_null(typ) or pa.types.is_integer(typ) or pa.types.is_floating(typ)
+                or pa.types.is_timestamp(typ) or pa.types.is_date(typ)):
+            col.slice(0, min(len(col), 1)).cast(pa.string())  # castable to text (decimals, booleans, ...)
+    except pa.ArrowException:
+        problems.append(Problem(file=file0, column=f.name, message=f"must be {want}, got {col.type}"))
+        return None, None
+    return col, None
+
+
+def _decode_utf8(col: pa.ChunkedArray, name: str, raw: _Raw,
+                 problems: list[Problem]) -> tuple[pa.ChunkedArray, np.ndarray | None]:
+    try:
+        return col.cast(pa.string()), None
+    except pa.ArrowInvalid:
+        pass
+    values, bad = [], []
+    for v in col.to_pylist():  # only for files whose text is not UTF-8: find the rows
+        try:
+            values.append(None if v is None else v.decode("utf-8"))
+            bad.append(False)
+        except UnicodeDecodeError:
+            values.append(None)
+            bad.append(True)
+    mask = np.array(bad, dtype=bool)
+    problems.extend(_row_problems(raw.files, name, np.flatnonzero(mask), "not UTF-8 text", rows=raw.rows))
+    return pa.chunked_array([pa.array(values, pa.string())]), mask
 
 
 def _bad_mask(s: pd.Series) -> np.ndarray:
@@ -591,6 +682,10 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
         raise TelemetryError(problems)  # structure first: columns missing or unexpected
     pumps, samples, events = frames["pumps"], frames["samples"], frames["events"]
     rp, rs, re_ = raws["pumps"], raws["samples"], raws["events"]
+    if pumps.empty:
+        problems.append(Problem(file=str(rp.files[0] or "pumps"),
+                                message="no pumps: the pumps table has no rows"))
+        raise TelemetryError(problems)
 
     # pumps
     ids = pumps["pump_id"].astype("object")
@@ -610,7 +705,7 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     problems += _range(pumps, rp, "battery_pct_at_implant", 0, 100, "per cent")
     problems += _range(pumps, rp, "catheter_volume_ml", 0, None, "mL")
     problems += _range(pumps, rp, "low_reservoir_alarm_ml", 0, None, "mL")
-    capacity = pumps["profile"].map({k: p.reservoir_ml for k, p in library.pump_profiles().items()})
+    capacity = pumps["profile"].map({k: p.reservoir_ml for k, p in library.pump_profiles().items()}).astype(float)
     over = (pumps["low_reservoir_alarm_ml"] > capacity).to_numpy()
     problems += _row_problems(rp.files, "low_reservoir_alarm_ml", np.flatnonzero(over),
                               "above the reservoir capacity (mL expected)", rp.rows, pumps["low_reservoir_alarm_ml"])
@@ -622,13 +717,16 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
         problems += _row_problems(raw.files, "pump_id", np.flatnonzero(bad), "pump id not in the pumps table",
                                   raw.rows, df["pump_id"])
         problems += _order(df, raw, strict=tname == "samples")
-    for c in ("programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml"):
+    for c in ("programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml", "reservoir_estimate_ml"):
         problems += _range(samples, rs, c, 0, None, "mL")
     problems += _range(samples, rs, "battery_pct", 0, 100, "per cent")
     cap = samples["pump_id"].map(dict(zip(ids, capacity))).astype(float)
-    over = (samples["reservoir_ml"] > cap + 1e-6).to_numpy()
-    problems += _row_problems(rs.files, "reservoir_ml", np.flatnonzero(over),
-                              "above the pump's reservoir capacity (mL expected)", rs.rows, samples["reservoir_ml"])
+    for c in ("reservoir_ml", "reservoir_estimate_ml"):
+        over = (samples[c] > cap + 1e-6).to_numpy()
+        problems += _row_problems(rs.files, c, np.flatnonzero(over),
+                                  "above the pump's reservoir capacity (mL expected)", rs.rows, samples[c])
+    # no estimate recorded (older files, or a real pump's export): the pump's estimate is the volume
+    samples["reservoir_estimate_ml"] = samples["reservoir_estimate_ml"].fillna(samples["reservoir_ml"])
     bad = ~events["kind"].isin(EVENT_KINDS).to_numpy()
     problems += _row_problems(re_.files, "kind", np.flatnonzero(bad),
                               f"unknown event kind (allowed: {', '.join(EVENT_KINDS)})", re_.rows, events["kind"])
@@ -641,7 +739,14 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     for c in ("withdrawn_ml", "added_ml"):
         miss = refill & events[c].isna().to_numpy()
         problems += _row_problems(re_.files, c, np.flatnonzero(miss), "a refill event needs this volume", re_.rows)
-    problems += _check_programs(events, re_)
+    profiles = dict(zip(ids, pumps["profile"]))
+    problems += _check_programs(events, re_, profiles)
+    # every pump must be showable: a last sample ("now") and a program in effect
+    for what, has in (("no samples", set(samples["pump_id"].astype(str))),
+                      ("no program_change event (no program known)",
+                       set(events.loc[events["kind"] == "program_change", "pump_id"].astype(str)))):
+        lacking = np.flatnonzero(~ids.astype(str).isin(has).to_numpy())
+        problems += _row_problems(rp.files, "pump_id", lacking, f"pump has {what}", rp.rows, ids)
     if problems:
         raise TelemetryError(problems)
     return Telemetry(pumps=pumps.reset_index(drop=True), samples=samples, events=events)
@@ -683,24 +788,49 @@ def _order(df, raw, strict: bool) -> list[Problem]:
     return out
 
 
-def _check_programs(events, raw) -> list[Problem]:
-    """program_change details must hold valid Programs (only these rows are parsed)."""
+def _check_programs(events, raw, profiles: dict[str, str]) -> list[Problem]:
+    """program_change details must hold valid Programs that the pump can run
+    (only these rows are parsed): modes, flex steps and PTM of its profile."""
     idx = np.flatnonzero((events["kind"] == "program_change").to_numpy())
     out = []
     details = events["details"].to_numpy()
+    pump_ids = events["pump_id"].astype(str).to_numpy()
+    known = library.pump_profiles()
     for i in idx:  # a handful per pump: programs have to be validated by pydantic one by one
         try:
             doc = json.loads(details[i])
-            Program.model_validate(doc["new"])
+            programs = {"new": Program.model_validate(doc["new"])}
             if doc.get("old") is not None:
-                Program.model_validate(doc["old"])
+                programs["old"] = Program.model_validate(doc["old"])
         except (TypeError, KeyError, json.JSONDecodeError, ValidationError) as exc:
             msg = str(exc).splitlines()
             out.append(Problem(file=str(raw.files[i]), column="details", row=int(raw.rows[i]),
                                message="program_change details must be JSON {\"old\": Program|null, \"new\": "
                                        f"Program}}: {' '.join(msg[:3])}"))
-            if len(out) >= MAX_ROWS_PER_CHECK:
-                break
+        else:
+            spec = known.get(profiles.get(pump_ids[i]))
+            misfits = [f"{k}: {m}" for k, prog in programs.items() if spec is not None
+                       for m in program_misfits(prog, spec)]
+            if misfits:
+                out.append(Problem(file=str(raw.files[i]), column="details", row=int(raw.rows[i]),
+                                   message=f"program not possible on a {spec.name} pump: " + "; ".join(misfits)))
+        if len(out) >= MAX_ROWS_PER_CHECK:
+            break
+    return out
+
+
+def program_misfits(prog: Program, spec: library.PumpProfile) -> list[str]:
+    """What in ``prog`` the pump profile cannot run (empty when it fits)."""
+    out = []
+    if prog.mode not in spec.modes:
+        out.append(f"mode {prog.mode} not offered (modes: {', '.join(spec.modes)})")
+    if prog.week is not None and not spec.weekday_flex:
+        out.append("no weekday flex programming (one step list for every day)")
+    if prog.max_steps_per_day() > spec.max_flex_steps:
+        out.append(f"{prog.max_steps_per_day()} flex steps in a day, more than the {spec.max_flex_steps} "
+                   f"that profile {spec.name} allows")
+    if prog.ptm is not None and not spec.ptm:
+        out.append("no patient bolus (PTM)")
     return out
 
 

@@ -10,10 +10,17 @@ On disk a telemetry folder holds::
 Inside the partitions the ``pump_id`` column is implied by the folder name
 (Hive style); loaders add it back. The same three tables load from CSV
 (``pumps.csv``, ``samples.csv``, ``events.csv`` with a ``pump_id`` column),
-or from a single uploaded Parquet/CSV file holding one table.
+or from a single uploaded Parquet/CSV file holding the three tables stacked
+(with a ``table`` column, see ``pumpmodel.telemetry``).
 
 Timestamps are pump-clock local time without offset (``timestamp[s]``).
 Volumes in mL, rates in mL/day, battery in per cent.
+
+The reservoir has two columns: ``reservoir_ml``, the volume really in it (the
+simulator's truth, on which volume is conserved), and ``reservoir_estimate_ml``,
+the pump's own estimate, the only one a real clinician sees. They differ by the
+delivery inaccuracy and, after a pocket fill, by the volume that never reached
+the reservoir. Real pump exports only have the estimate: put it in both.
 """
 from __future__ import annotations
 
@@ -38,7 +45,12 @@ SAMPLES = pa.schema([
     pa.field("timestamp", pa.timestamp("s"), nullable=False),   # start of the hour
     pa.field("programmed_rate_ml_per_day", pa.float64(), nullable=False),  # mean programmed rate over the hour (basal + periodic boluses)
     pa.field("delivered_ml", pa.float64(), nullable=False),     # volume actually delivered in the hour (incl. PTM/clinician boluses)
-    pa.field("reservoir_ml", pa.float64(), nullable=False),     # reservoir at the end of the hour, as the pump estimates it
+    pa.field("reservoir_ml", pa.float64(), nullable=False),     # volume really in the reservoir at the end of the hour
+                                                                # (simulated truth: previous - delivered_ml, refills aside)
+    pa.field("reservoir_estimate_ml", pa.float64()),            # the pump's own estimate at the end of the hour (what
+                                                                # interrogation shows; unaware of a pocket fill or of
+                                                                # delivery inaccuracy). Optional: a file without the
+                                                                # column, or an empty cell, means "= reservoir_ml"
     pa.field("battery_pct", pa.float64()),                      # null for constant-flow pumps
 ])
 
@@ -72,6 +84,9 @@ EVENTS = pa.schema([
 ])
 
 TABLES = {"pumps": PUMPS, "samples": SAMPLES, "events": EVENTS}
+
+#: Columns a file may leave out (added after the first format; loaders fill them in).
+OPTIONAL_COLUMNS = {"pumps": (), "samples": ("reservoir_estimate_ml",), "events": ()}
 
 #: Single-file uploads stack the three tables; this column names each row's table.
 TABLE_COLUMN = "table"

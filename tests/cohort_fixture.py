@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pumpmodel import library  # noqa: E402
-from pumpmodel.telemetry_schema import EVENTS, PUMPS, SAMPLES  # noqa: E402
+from pumpmodel.telemetry_schema import EVENTS, OPTIONAL_COLUMNS, PUMPS, SAMPLES  # noqa: E402
 
 START = datetime(2024, 1, 1)
 _INDICATION_DRUGS = {
@@ -34,7 +34,8 @@ _INDICATION_DRUGS = {
                        ("hydromorphone", 2.0, "mg/mL"), ("clonidine", 0.5, "mg/mL")],
 }
 _ALARMS = ("alarm_motor_stall", "alarm_catheter_occlusion", "alarm_eri")
-_SAMPLE_SCHEMA = pa.schema([f for f in SAMPLES if f.name != "pump_id"])
+# optional columns (reservoir_estimate_ml) left out: the fixture is an older-format folder
+_SAMPLE_SCHEMA = pa.schema([f for f in SAMPLES if f.name != "pump_id" and f.name not in OPTIONAL_COLUMNS["samples"]])
 _EVENT_SCHEMA = pa.schema([f for f in EVENTS if f.name != "pump_id"])
 
 

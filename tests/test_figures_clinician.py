@@ -254,3 +254,41 @@ def test_thin_line_stays_within_tolerance():
     assert keep[0] == 0 and keep[-1] == len(x) - 1 and len(keep) < len(x) / 3
     assert np.max(np.abs(np.interp(x, x[keep], y[keep]) - y)) <= 0.01 + 1e-9
     assert 2499 in keep and 2500 in keep
+
+
+# -- regressions (code review) ------------------------------------------------------
+
+TRUE_NAME = "simulated true volume (not visible to a real clinician)"
+
+
+def test_reservoir_figure_draws_the_pumps_estimate_and_the_true_volume_only_where_they_differ():
+    case = case_for(BACLOFEN_FLEX)
+    ev = evaluate(case)
+    s = samples_frame()
+    s["reservoir_estimate_ml"] = s["reservoir_ml"]
+    s.loc[120:, "reservoir_estimate_ml"] += np.linspace(0, 1.0, len(s) - 120)  # pump over-estimates, growing
+    fig = fres.reservoir_figure(s, case, ev)
+    main = fig.data[0]
+    assert main.name == "reservoir (telemetry)" and "estimate" in main.hovertemplate
+    est = s.set_index("timestamp")["reservoir_estimate_ml"]
+    np.testing.assert_array_equal(np.asarray(main.y, float), est.reindex(pd.to_datetime(list(main.x))).to_numpy())
+    true = next(t for t in fig.data if t.name == TRUE_NAME)
+    assert true.line.dash == "dot" and true.line.width <= 1.5 and "mL" in true.hovertemplate
+    shown = pd.Series(np.asarray(true.y, float), index=pd.to_datetime(list(true.x)))
+    diff = (s["reservoir_estimate_ml"] - s["reservoir_ml"]).abs().set_axis(s["timestamp"])
+    drawn = shown.dropna()
+    assert len(drawn) and (diff.reindex(drawn.index) > 0.05).all()  # drawn only where they differ
+    assert drawn.index.min() >= s["timestamp"][120]
+    assert len(drawn) < len(s) / 4  # thinned like the main line
+    # no difference: no extra line
+    s["reservoir_estimate_ml"] = s["reservoir_ml"] + 0.04
+    assert TRUE_NAME not in [t.name for t in fres.reservoir_figure(s, case, ev).data]
+
+
+def test_overview_reservoir_now_help_says_it_is_the_pumps_estimate():
+    case = case_for(BACLOFEN_FLEX)
+    ev = evaluate(case)
+    bat = clinician.battery_projection(samples_frame(), "programmable-40", events_frame(), datetime(2030, 1, 1))
+    items = {i.label: i for g in clinician.overview_items(case, ev, bat).values() for i in g}
+    help_ = items["reservoir now"].help
+    assert "pump's own estimate" in help_ and "pocket fill" in help_

@@ -356,3 +356,94 @@ def test_cohort_pumps_are_refilled_one_to_three_months_apart_not_every_few_days(
         gaps += list(t.diff().dropna().dt.total_seconds() / 86400)
     assert min(gaps) >= 14
     assert 21 <= float(np.median(gaps)) <= 90
+
+
+# -- regressions (code review) ----------------------------------------------------------
+
+@pytest.mark.parametrize("content, words", [
+    (b"pump_id: x\nprogram: [unclosed\n", "not valid YAML"),
+    (b"pump_id: \xff\xfe x\n", "not UTF-8"),
+])
+def test_cli_reports_unreadable_scenario_files_without_a_traceback(tmp_path, capsys, content, words):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(content)
+    assert main(["simulate", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
+    doc = json.loads(capsys.readouterr().out)
+    [err] = doc["error"]["errors"]
+    assert err["loc"] == [str(bad)] and words in err["msg"]
+
+
+def test_samples_carry_the_pumps_estimate_next_to_the_true_volume():
+    """reservoir_ml is the true volume (conserved); reservoir_estimate_ml is what the pump
+    shows at interrogation (unaware of a pocket fill)."""
+    scn = scenario(refills=[{"at": T0 + timedelta(days=3), "added_ml": 20, "pocket_fill_ml": 5}])
+    r = simulate(scn)
+    s, ev = frames(r)
+    assert_conserved(scn, r)
+    np.testing.assert_array_equal(s["reservoir_estimate_ml"].to_numpy(), r.pump_estimate_ml)
+    after = s["timestamp"] >= T0 + timedelta(days=3)
+    gap = (s["reservoir_estimate_ml"] - s["reservoir_ml"])[after]
+    assert gap.min() > 4.5  # the pump believes the 5 mL injected into the pocket are in the reservoir
+    refill = ev[ev["kind"] == "refill"].iloc[0]
+    before = s[s["timestamp"] < T0 + timedelta(days=3)].iloc[-1]
+    assert refill["expected_residual_ml"] == pytest.approx(before["reservoir_estimate_ml"], abs=1e-6)
+    assert refill["withdrawn_ml"] == pytest.approx(before["reservoir_ml"], abs=1e-6)
+    assert (s["reservoir_estimate_ml"] >= 0).all()
+
+
+def test_replace_folder_swaps_in_a_complete_folder_or_leaves_the_old_one(tmp_path):
+    from pumpmodel.telemetry import replace_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    replace_folder(out, lambda d: (d / "new.txt").write_text("new"))
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+
+    def broken(d):
+        (d / "half.txt").write_text("half")
+        raise RuntimeError("simulation failed")
+
+    with pytest.raises(RuntimeError):
+        replace_folder(out, broken)
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temp folder left behind
+
+
+def test_scenario_and_pump_settings_share_the_profile_validator():
+    from pumpmodel.library import known_profile
+    from pumpmodel.programs import PumpSettings
+
+    assert known_profile("programmable-20") == "programmable-20"
+    with pytest.raises(ValueError) as lib_err:
+        known_profile("pump-9000")
+    with pytest.raises(ValidationError) as scn_err:
+        scenario(profile="pump-9000")
+    with pytest.raises(ValidationError) as settings_err:
+        PumpSettings(profile="pump-9000")
+    msg = str(lib_err.value)
+    assert msg.startswith("unknown pump profile 'pump-9000'; known: programmable-20")
+    assert msg in str(scn_err.value) and msg in str(settings_err.value)
+
+
+def test_dead_helpers_are_gone():
+    import pumpmodel.simulator as sim
+    import pumpmodel.telemetry as tel
+
+    assert not hasattr(sim, "_hour") and not hasattr(tel, "iter_problems")
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"program": {**MORPHINE, "mode": "flex",
+                  "steps": [{"start": f"{h:02d}:00", "rate_ml_per_day": 0.5} for h in range(11)]}}, "11 flex steps"),
+    ({"profile": "constant-flow-30", "initial_reservoir_ml": 10, "program": {**MORPHINE, "mode": "stopped"}},
+     "only simple_continuous"),
+    ({"profile": "valve-gated-20", "program": {**MORPHINE, "mode": "flex", "week": {
+        d: [{"start": "00:00", "rate_ml_per_day": 0.5}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}},
+     "weekday flex"),
+])
+def test_scenarios_the_loader_would_reject_are_rejected(kw, words):
+    """A scenario must simulate into telemetry that loads (same profile checks as the loader)."""
+    with pytest.raises(ValidationError, match=words):
+        scenario(**kw)

@@ -247,7 +247,7 @@ def test_merge_adds_uploads_and_rejects_clashes_without_touching_the_base(small)
 def test_pump_view(small):
     p = small.pump("p-1")
     assert p.now() == T0 + timedelta(days=3)
-    assert p.reservoir_now_ml() == p.samples["reservoir_ml"].iloc[-1]
+    assert p.reservoir_now_ml() == p.samples["reservoir_estimate_ml"].iloc[-1]  # what interrogation shows
     assert p.current_program().rate_ml_per_day == 0.5
     case = p.case()
     assert case.pump.profile == "programmable-20" and case.now == p.now() and case.proposed == case.current
@@ -421,3 +421,154 @@ def test_shipped_cohort_is_what_the_generator_draws():
         p = tel.pump(r.pump["pump_id"])
         np.testing.assert_array_equal(p.samples["delivered_ml"].to_numpy(), r.samples.column("delivered_ml").to_numpy())
         assert p.events["kind"].tolist() == r.events.column("kind").to_pylist()
+
+
+# -- regressions (code review) ----------------------------------------------------------
+
+def test_nearly_flat_battery_trend_is_not_projectable_instead_of_overflowing(small):
+    """A battery falling 1e-6 % in 30 days would reach ERI in ~1e11 h: timedelta overflowed
+    and every clinician page crashed. Beyond ~50 years the projection is None."""
+    p = small.pump("p-1")
+    s = p.samples.copy()
+    s["battery_pct"] = 80.0
+    s.loc[s.index[-1], "battery_pct"] = 79.999999
+    flat = type(p)(p.info, s, p.events)
+    assert flat.end_of_service_at() is None
+    assert flat.case().pump.end_of_service_at is None
+    s.loc[s.index[-1], "battery_pct"] = 79.999999999999  # smaller still
+    assert type(p)(p.info, s, p.events).end_of_service_at() is None
+    # a normal trend still projects
+    s["battery_pct"] = np.linspace(80, 79.9, len(s))
+    eos = type(p)(p.info, s, p.events).end_of_service_at()
+    assert eos is not None and p.now() < eos < p.now() + timedelta(days=365 * 50)
+
+
+def test_refill_discrepancy_equal_to_the_limit_is_not_flagged(small):
+    """Same inclusive rule as the engine's REFILL_DISCREPANCY (pumpmodel.units.above)."""
+    # as a clinician records them: 2.14 - 1.14 and 4.03 - 2.03 are a hair above 1 and 2 in float64
+    for pid, expected, withdrawn in (("p-1", 1.14, 2.14), ("p-2", 2.03, 4.03)):
+        p = small.pump(pid)
+        ev = p.events.copy()
+        refill = ev["kind"] == "refill"
+        ev.loc[refill, "expected_residual_ml"] = expected
+        ev.loc[refill, "withdrawn_ml"] = withdrawn
+        r = type(p)(p.info, p.samples, ev).refills()
+        assert not r["flagged"].any(), pid
+        ev.loc[refill, "withdrawn_ml"] = withdrawn + 0.01
+        assert type(p)(p.info, p.samples, ev).refills()["flagged"].all(), pid
+
+
+def _combined_parquet(tel: Telemetry, **replace) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.Table.from_pandas(to_combined(tel), preserve_index=False)
+    for name, arr in replace.items():
+        t = t.set_column(t.column_names.index(name), name, arr)
+    buf = io.BytesIO()
+    pq.write_table(t, buf)
+    return buf.getvalue()
+
+
+def test_list_and_invalid_utf8_columns_are_telemetry_problems(small):
+    import pyarrow as pa
+
+    n = len(to_combined(small))
+    lists = pa.array([[1.0]] * n, pa.list_(pa.float64()))
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(_combined_parquet(small, delivered_ml=lists), name="all.parquet")
+    assert [(p.file, p.column) for p in info.value.problems] == [("all.parquet", "delivered_ml")]
+    labels = to_combined(small)["patient_label"].astype(object)
+    raw = [None if pd.isna(v) else str(v).encode() for v in labels]
+    raw[1] = b"Patient \xff\xfe"  # row 1 is the second pump (pumps rows come first)
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(_combined_parquet(small, patient_label=pa.array(raw, pa.binary())), name="all.parquet")
+    [p] = info.value.problems
+    assert (p.file, p.column, p.row) == ("all.parquet", "patient_label", 1) and "UTF-8" in p.message
+
+
+def test_header_only_combined_csv_is_a_telemetry_problem(small):
+    header = to_combined(small).head(0).to_csv(index=False).encode()
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(header, name="empty.csv")
+    assert all(p.file == "empty.csv" for p in info.value.problems)
+    assert "no pumps" in str(info.value)
+
+
+def test_invalid_utf8_csv_is_a_telemetry_problem(small):
+    data = to_combined(small).to_csv(index=False).encode().replace(b"Test", b"T\xffst", 1)
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(data, name="all.csv")
+    assert info.value.problems[0].file == "all.csv"
+
+
+def _with_program(small, tmp_path, program: dict, pid: str = "p-1") -> list[Problem]:
+    f = frames_of(small)
+    ev = f["events"]
+    i = ev.index[(ev["kind"] == "program_change") & (ev["pump_id"] == pid)][0]
+    ev.loc[i, "details"] = json.dumps({"old": None, "new": program})
+    return i, problems_for(f, tmp_path)
+
+
+def test_program_that_does_not_fit_the_pump_profile_names_the_row(small, tmp_path):
+    """11 flex steps loaded, then every page showed '1 validation error for Case'."""
+    steps = [{"start": f"{h:02d}:00", "rate_ml_per_day": 0.5} for h in range(11)]
+    drugs = [{"drug": "morphine", "concentration": 10, "unit": "mg/mL"}]
+    i, probs = _with_program(small, tmp_path, {"drugs": drugs, "mode": "flex", "steps": steps})
+    assert [(p.file.split("/")[-1], p.column, p.row) for p in probs] == [("events.csv", "details", i)]
+    assert "11 flex steps" in probs[0].message and "programmable-20" in probs[0].message
+    # ten steps are allowed
+    f = frames_of(small)
+    ev = f["events"]
+    j = ev.index[(ev["kind"] == "program_change") & (ev["pump_id"] == "p-1")][0]
+    ev.loc[j, "details"] = json.dumps({"old": None, "new": {"drugs": drugs, "mode": "flex", "steps": steps[:10]}})
+    tel = load_telemetry(write_csv(f, tmp_path / "ok"))
+    tel.pump("p-1").case()
+    # a weekday program on a pump without weekday flex (valve-gated)
+    week = {d: steps[:2] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    i, probs = _with_program(small, tmp_path, {"drugs": drugs, "mode": "flex", "week": week}, pid="p-2")
+    assert [(p.column, p.row) for p in probs] == [("details", i)] and "weekday" in probs[0].message
+
+
+def test_the_pump_shows_its_own_reservoir_estimate_not_the_true_volume(story):
+    """story-d (pocket fill): the true volume and the pump's estimate differ by mL; a
+    clinician (and the engine's expected residual) only ever sees the estimate."""
+    p = story.pump("story-d")
+    s = p.samples
+    assert s["reservoir_estimate_ml"].dtype == "float64"
+    assert abs(s["reservoir_estimate_ml"] - s["reservoir_ml"]).max() > 5
+    assert p.reservoir_now_ml() == s["reservoir_estimate_ml"].iloc[-1]
+    assert p.case().reservoir_ml == max(0.0, s["reservoir_estimate_ml"].iloc[-1])
+    for pid in story.pump_ids():  # every refill's expected residual is the estimate just before it
+        q = story.pump(pid)
+        ref = q.events[q.events["kind"] == "refill"]
+        est = q.samples.set_index("timestamp")["reservoir_estimate_ml"]
+        before = est.reindex(ref["timestamp"] - pd.Timedelta(hours=1)).to_numpy()
+        np.testing.assert_allclose(ref["expected_residual_ml"].to_numpy(), np.maximum(before, 0), atol=1e-6)
+
+
+def test_files_without_the_estimate_column_load_with_estimate_equal_to_the_volume(small, tmp_path):
+    f = frames_of(small)
+    f["samples"] = f["samples"].drop(columns=["reservoir_estimate_ml"])
+    tel = load_telemetry(write_csv(f, tmp_path / "old"))
+    np.testing.assert_array_equal(tel.samples["reservoir_estimate_ml"], tel.samples["reservoir_ml"])
+    assert tel.pump("p-1").reservoir_now_ml() == tel.pump("p-1").samples["reservoir_ml"].iloc[-1]
+    # an older Parquet folder (partitions without the column), and empty cells
+    write_telemetry(small, tmp_path / "pq")
+    part = tmp_path / "pq" / "samples" / "pump_id=p-2" / "part-0.parquet"
+    pd.read_parquet(part).drop(columns=["reservoir_estimate_ml"]).to_parquet(part, index=False)
+    tel = load_telemetry(tmp_path / "pq")
+    s = tel.pump("p-2").samples
+    np.testing.assert_array_equal(s["reservoir_estimate_ml"], s["reservoir_ml"])
+    s1 = tel.pump("p-1").samples
+    np.testing.assert_array_equal(s1["reservoir_estimate_ml"], small.pump("p-1").samples["reservoir_estimate_ml"])
+    f = frames_of(small)
+    f["samples"].loc[5, "reservoir_estimate_ml"] = None
+    tel = load_telemetry(write_csv(f, tmp_path / "holes"))
+    assert tel.samples["reservoir_estimate_ml"].iloc[5] == tel.samples["reservoir_ml"].iloc[5]
+    # the estimate is range-checked like the volume
+    f = frames_of(small)
+    f["samples"].loc[6, "reservoir_estimate_ml"] = -1
+    f["samples"].loc[7, "reservoir_estimate_ml"] = 15000
+    probs = problems_for(f, tmp_path / "bad2")
+    assert [(p.column, p.row) for p in probs] == [("reservoir_estimate_ml", 6), ("reservoir_estimate_ml", 7)]

@@ -125,3 +125,58 @@ def test_uploaded_pump_pages_render(app, template_csv):
         at.switch_page(page).run()
         assert not at.exception, page
         assert TEMPLATE_ID in "\n".join(m.value for m in at.markdown)
+
+
+# -- regressions (code review) ----------------------------------------------------------
+
+def _template_frame(story, pump_id: str = "story-a") -> pd.DataFrame:
+    return to_combined(template_telemetry(story, pump_id))
+
+
+def _render_all_pages(app, payload: bytes, name: str) -> None:
+    at = app({"pump": "story-a"})
+    at.session_state["telemetry_uploads"] = [{"name": name, "digest": "x",
+                                              "telemetry": load_telemetry(payload, name=name)}]
+    at.query_params["pump"] = TEMPLATE_ID
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    for page in ("pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py",
+                 "pages/sandbox.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_upload_with_a_nearly_flat_battery_renders_every_page(app, story):
+    """battery 80.0 on every row but the last (79.999999999): the projection to ERI was
+    ~1e11 h away and timedelta overflowed on every clinician page and the sandbox."""
+    df = _template_frame(story)
+    samples = df["table"] == "samples"
+    df.loc[samples, "battery_pct"] = 80.0
+    df.loc[df.index[samples][-1], "battery_pct"] = 79.999999999
+    df = df[~df["kind"].isin(["alarm_eri", "alarm_end_of_service"])]
+    payload = df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    tel = load_telemetry(payload, name="flat.csv")
+    assert tel.pump(TEMPLATE_ID).end_of_service_at() is None
+    _render_all_pages(app, payload, "flat.csv")
+
+
+def test_older_upload_without_the_estimate_column_renders(app, story):
+    df = _template_frame(story).drop(columns=["reservoir_estimate_ml"])
+    payload = df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    _render_all_pages(app, payload, "old.csv")
+
+
+def test_program_with_too_many_flex_steps_is_rejected_at_upload_with_its_row(story):
+    import json
+
+    df = _template_frame(story)
+    i = df.index[df["kind"] == "program_change"][-1]
+    doc = json.loads(df.loc[i, "details"])
+    doc["new"].update(mode="flex", steps=[{"start": f"{h:02d}:00", "rate_ml_per_day": 0.3} for h in range(11)])
+    for k in ("rate_ml_per_day", "boluses", "week"):
+        doc["new"].pop(k, None)
+    df.loc[i, "details"] = json.dumps(doc)
+    with pytest.raises(TelemetryError) as exc:
+        load_telemetry(df.to_csv(index=False).encode(), name="steps.csv")
+    [p] = exc.value.problems
+    assert (p.file, p.column, p.row) == ("steps.csv", "details", int(i)) and "11 flex steps" in p.message

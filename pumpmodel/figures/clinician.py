@@ -14,6 +14,7 @@ from ..programs import Case, Program
 from ..units import num, when
 
 ERI_PCT_DEFAULT = 5.0  # pumpmodel.telemetry.ERI_BATTERY_PCT (assumed training value)
+MAX_PROJECTION_YEARS = 50  # pumpmodel.telemetry.MAX_PROJECTION_YEARS: further away is "not projectable"
 ALARM_KINDS = ("alarm_low_reservoir", "alarm_empty_reservoir", "alarm_eri", "alarm_end_of_service",
                "alarm_motor_stall", "alarm_catheter_occlusion")
 STICKY_ALARMS = ("alarm_eri", "alarm_end_of_service")  # stay active until the pump is replaced
@@ -57,7 +58,8 @@ def battery_projection(samples: pd.DataFrame, profile: str, events: pd.DataFrame
         basis = (f"projected from the battery trend over the last 30 days of telemetry to ERI at {num(eri_pct)} % "
                  f"(assumed training value), then {num(eos_days)} days to end of service. {src}")
     if end_of_service_at is None:
-        return Battery(now_pct, None, None, basis + " No decline measured: not projectable.")
+        return Battery(now_pct, None, None, basis + f" No measurable decline (or ERI more than {MAX_PROJECTION_YEARS} years away): "
+                       "not projectable.")
     return Battery(now_pct, end_of_service_at - timedelta(days=eos_days), end_of_service_at, basis)
 
 
@@ -131,7 +133,9 @@ def overview_items(case: Case, ev: Evaluation, battery: Battery) -> dict[str, li
         margin = "no refill needed (nothing delivered)"
     reservoir = [
         Item("reservoir now", f"{num(case.start_volume_ml, 4)} mL of {num(spec.reservoir_ml)} mL",
-             f"pump's estimate at {when(now)} (last telemetry sample)"),
+             f"the pump's own estimate at {when(now)} (last telemetry sample), as interrogation shows it: "
+             "counted from the programmed delivery, so it does not know about delivery inaccuracy or a "
+             "pocket fill. The refill's withdrawn volume shows the real residual"),
         _date("low-reservoir alarm", ev.low_reservoir_alarm_at, now,
               f"alarm at {num(ev.low_reservoir_alarm_ml)} mL. " + _explain(ev, "low_reservoir_alarm_at")),
         _date("refill by", ev.refill_by, now, _explain(ev, "refill_by")),

@@ -1,5 +1,6 @@
 """Reservoir figures: the volume over the record (refill sawtooth) from
-telemetry, then the exact projection to empty under the current program,
+telemetry, as the pump estimates it (with the simulated true volume, dotted,
+where the two differ), then the exact projection to empty under the current program,
 drawn at the rate profile's segment breakpoints (volume is linear between
 them, so the line is exact), with the all-PTM worst case as a band.
 Pure functions (no Streamlit)."""
@@ -21,6 +22,10 @@ from .style import OKABE_ITO, base_layout
 STOPPED_HORIZON = timedelta(days=90)
 MAX_POINTS = 50_000
 HISTORY_TOL_ML = 0.01  # telemetry line drawn within 0.01 mL of every hourly sample
+#: The simulated true volume is drawn (thin, dotted) only where it differs from the
+#: pump's estimate by more than this: the estimate is what a clinician sees.
+TRUE_VOLUME_MIN_DIFF_ML = 0.05
+TRUE_VOLUME_NAME = "simulated true volume (not visible to a real clinician)"
 
 
 def projection(case: Case) -> pd.DataFrame:
@@ -71,6 +76,23 @@ def thin_line(x: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     return np.unique(keep)
 
 
+def _true_where_different(ts: pd.Series, x: np.ndarray, true: np.ndarray,
+                          est: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """The simulated true volume, thinned, only over the runs of samples where it
+    differs from the pump's estimate by more than ``TRUE_VOLUME_MIN_DIFF_ML``
+    (runs separated by a gap, so the dotted line is not drawn in between)."""
+    differ = np.abs(true - est) > TRUE_VOLUME_MIN_DIFF_ML
+    if not differ.any():
+        return ts.iloc[:0], np.array([])
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], differ.astype(np.int8), [0]))))
+    xs, ys = [], []
+    for a, b in zip(edges[::2], edges[1::2]):
+        keep = a + thin_line(x[a:b], true[a:b], HISTORY_TOL_ML)
+        xs += [ts.iloc[keep], pd.Series([ts.iloc[b - 1] + pd.Timedelta(minutes=1)])]  # gap after each run
+        ys += [true[keep], [np.nan]]
+    return pd.concat(xs, ignore_index=True), np.concatenate(ys)
+
+
 def volume_at(case: Case, when_: datetime, worst: bool = False) -> float:
     """Projected reservoir volume (mL) at ``when_`` (not before ``case.now``)."""
     prof = worst_case_profile(case.proposed) if worst else profile_for(case.proposed)
@@ -114,18 +136,30 @@ MARKER_STYLE = {
 
 def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: str | None = None,
                      refills: pd.DataFrame | None = None, history_days: float | None = 120) -> go.Figure:
-    """Reservoir over the record (telemetry) and the projection to empty.
+    """Reservoir over the record (telemetry: the pump's estimate; the simulated
+    true volume dotted where it differs) and the projection to empty.
     The initial view shows the last ``history_days`` and the whole
     projection (double-click the chart for the whole record)."""
     fig = go.Figure()
     hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL"
     if samples is not None and len(samples):
-        x = pd.to_datetime(samples["timestamp"]).to_numpy().astype("datetime64[s]").astype(np.int64) / 3600.0
-        idx = thin_line(x, samples["reservoir_ml"].to_numpy(dtype=float), HISTORY_TOL_ML)
-        shown = samples.iloc[idx]
-        fig.add_trace(go.Scatter(x=shown["timestamp"], y=shown["reservoir_ml"], mode="lines",
+        ts = pd.to_datetime(samples["timestamp"])
+        x = ts.to_numpy().astype("datetime64[s]").astype(np.int64) / 3600.0
+        true = samples["reservoir_ml"].to_numpy(dtype=float)
+        est = samples["reservoir_estimate_ml"].to_numpy(dtype=float) if "reservoir_estimate_ml" in samples else true
+        est = np.where(np.isnan(est), true, est)
+        idx = thin_line(x, est, HISTORY_TOL_ML)
+        fig.add_trace(go.Scatter(x=ts.iloc[idx], y=est[idx], mode="lines",
                                  name="reservoir (telemetry)", line=dict(color=OKABE_ITO["blue"], width=1.5),
-                                 hovertemplate=hover_ml + "<extra>telemetry</extra>"))
+                                 hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL, the pump's estimate"
+                                               "<extra>telemetry</extra>"))
+        gx, gy = _true_where_different(ts, x, true, est)
+        if len(gx):
+            fig.add_trace(go.Scatter(
+                x=gx, y=gy, mode="lines", name=TRUE_VOLUME_NAME, connectgaps=False,
+                line=dict(color=OKABE_ITO["black"], width=1, dash="dot"),
+                hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL really in the reservoir (simulation only)"
+                              "<extra>true volume</extra>"))
     if refills is not None and len(refills):
         fig.add_trace(go.Scatter(
             x=refills["date"], y=refills["added_ml"], mode="markers", name="refill",
