@@ -194,8 +194,9 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
         end = max([proj["time"].iloc[-1]] + ([pd.Timestamp(case.next_appointment)] if case.next_appointment else []))
         start = pd.Timestamp(case.now) - pd.Timedelta(days=history_days)
         fig.update_xaxes(range=[start, end + (end - start) * 0.03])
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
-                      margin=dict(b=120))
+    # legend on the right, one entry per line: below the plot it collided with the axis title
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left",
+                                  font=dict(size=12)), margin=dict(r=10))
     return fig
 
 
