@@ -49,10 +49,10 @@ def workbench() -> None:
         ev, cur = sandbox_results.evaluations(case)
         st.subheader("Current vs proposed")
         sandbox_results.comparison(case, ev, cur)
-        table = sandbox_editor.rates_table(case)
-        if table is not None:
-            with st.expander("Steps as rate and dose"):
-                st.dataframe(table, hide_index=True, width="stretch")
+        if case.proposed.mode == "flex":  # lazy expander: the table is built and sent only while open
+            box = st.expander("Steps as rate and dose", key="sbx_rates_box", on_change="rerun")
+            if box.open:
+                box.dataframe(sandbox_editor.rates_table(case), hide_index=True, width="stretch")
     sandbox_results.charts(case, ev, cur)
     sandbox_results.explanations(ev)
     sandbox_results.guardrails(ev)
@@ -63,6 +63,7 @@ def workbench() -> None:
     sandbox_review.share_and_report(case, ev, cur)
 
 
+S.freeze_gc()  # an edit's rerun should not wait for a full garbage collection
 S.sync_in()
 start_bar()
 workbench()

@@ -12,6 +12,7 @@ from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from ui import sandbox_state as S
 
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}  # as ui/clinician.py
 BADGE = {"hard": ":red-badge[HARD]", "soft": ":orange-badge[SOFT]", "info": ":blue-badge[INFO]"}
 
 
@@ -32,14 +33,18 @@ def problems(errors: list[dict], title: str) -> None:
     st.error(f"**{title}**\n\n{lines}", icon=":material/error:")
 
 
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|") or " "
+
+
 def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
-    df = pd.DataFrame(sandbox.comparison_rows(case, ev, cur))
-    if cur is None:
-        df = df.drop(columns=["current", "change"])
-    st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "figure": st.column_config.TextColumn("figure", width="medium",
-                                              help="'all PTM': with every allowed patient bolus taken"),
-        "change": st.column_config.TextColumn("change", width=80)})
+    """Current vs proposed as a markdown table: redrawn on every edit, and far cheaper for the
+    browser than a data grid (labels wrap instead of being cut)."""
+    cols = ["figure", "current", "proposed", "change"] if cur is not None else ["figure", "proposed"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in sandbox.comparison_rows(case, ev, cur)]
+    st.markdown("\n".join(lines))
+    st.caption("'all PTM': with every allowed patient bolus taken")
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
         hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"
@@ -49,9 +54,13 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
 
 
 def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
+    # theme=None: the figures carry the app's shared chart style (as on the clinician pages),
+    # and the browser skips re-theming them on every redraw
     c1, c2 = st.columns(2)
-    c1.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart")
-    c2.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart")
+    c1.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart",
+                    config=CHART_CONFIG, theme=None)
+    c2.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart",
+                    config=CHART_CONFIG, theme=None)
 
 
 def guardrails(ev: Evaluation) -> None:
@@ -80,7 +89,13 @@ def guardrails(ev: Evaluation) -> None:
 
 
 def explanations(ev: Evaluation) -> None:
-    with st.expander("Explain the numbers: formulas with the values and the limits' sources"):
+    # lazy: the formulas (a dozen elements) are drawn only while the expander is open, so an
+    # edit does not re-send them to the browser when nobody is reading them
+    box = st.expander("Explain the numbers: formulas with the values and the limits' sources",
+                      key="sbx_explain_box", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         for x in ev.explanations:
             st.markdown(f"**{x.figure}**")
             st.code(x.formula, language=None, wrap_lines=True)

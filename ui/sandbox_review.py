@@ -95,8 +95,9 @@ def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Share link**: the page address holds the whole case; copy it from the address bar.")
-        with st.expander("The link (relative to this server)"):
-            st.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
+        box = st.expander("The link (relative to this server)", key="sbx_link_box", on_change="rerun")
+        if box.open:  # lazy: not re-sent on every edit while closed
+            box.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
         st.download_button("Download case JSON", json.dumps(sharelink.case_to_dict(case), indent=2),
                            file_name="case.json", mime="application/json", key="sbx_dl_json",
                            icon=":material/download:", on_click="ignore")

@@ -6,8 +6,9 @@ shared style. Volumes in mL, rates in mL/day, times on the pump clock.
 Speed: the sandbox redraws both charts on every edit. Plotly validates every
 property when a figure is built, and the shared layout (with its template)
 costs tens of ms to validate, so the styled layout is built once per
-title/axes (``base_layout`` on an empty figure, cached) and each chart is
-assembled from plain dicts without re-validation. The unit tests validate
+title/axes (``base_layout`` on an empty figure, cached, its template cut to
+the scatter defaults: less for the browser to parse and merge on each
+redraw) and each chart is assembled from plain dicts without re-validation. The unit tests validate
 the result in full (``go.Figure(fig.to_dict())``).
 """
 from __future__ import annotations
@@ -27,7 +28,13 @@ from .style import CURRENT_COLOUR, OKABE_ITO, PROPOSED_COLOUR, base_layout
 
 @lru_cache(maxsize=16)
 def _styled_layout(title: str, x_title: str, y_title: str, height: int) -> dict:
-    return base_layout(go.Figure(), title, x_title, y_title, height).layout.to_plotly_json()
+    lay = base_layout(go.Figure(), title, x_title, y_title, height).layout.to_plotly_json()
+    # The template carries defaults for every trace type (~4 kB the browser parses and
+    # merges on every redraw); these charts only draw scatter traces.
+    template = lay.get("template") or {}
+    lay["template"] = {"layout": template.get("layout", {}),
+                       "data": {"scatter": template.get("data", {}).get("scatter", [])}}
+    return lay
 
 
 def _figure(traces: list[dict], title: str, x_title: str, y_title: str, height: int, **layout) -> go.Figure:
