@@ -63,7 +63,6 @@ def workbench() -> None:
     sandbox_review.share_and_report(case, ev, cur)
 
 
-S.freeze_gc()  # an edit's rerun should not wait for a full garbage collection
 S.sync_in()
 start_bar()
 workbench()

@@ -9,8 +9,6 @@ generation keep exactly what the user typed.
 from __future__ import annotations
 
 import copy
-import functools
-import gc
 from datetime import datetime
 
 import streamlit as st
@@ -22,20 +20,6 @@ from ui.state import selected_pump_id
 
 NO_PUMP = "sandbox-pump"  # the simulated pump for cases not started from a story pump (new implant, shared link)
 TARGET_PARAM = "send_to"  # ?send_to=ID: the link's case was started from that pump (sending goes there)
-
-
-@functools.cache
-def freeze_gc() -> None:
-    """Exempt what is alive now (imported libraries, caches) from Python's garbage collector, once per process.
-
-    Streamlit runs a full ``gc.collect()`` after every script or fragment run
-    (``runner.postScriptGC``); with pandas, pyarrow, Plotly and pydantic loaded it walks
-    ~150k objects (80-130 ms, holding the GIL, so the run's last messages wait for it).
-    Frozen objects are skipped by every later collection; garbage from the runs is still
-    collected. Once per process (``functools.cache``: ``gc.get_freeze_count()`` walks every
-    frozen object, ~10 ms a call); no session data is involved."""
-    gc.collect()
-    gc.freeze()
 
 
 def gen() -> int:
