@@ -4,7 +4,7 @@ Builds the navigation; each page is one file in pages/.
 """
 import streamlit as st
 
-st.set_page_config(page_title="Intrathecal pump trainer", page_icon=":material/medication:", layout="wide")
+st.set_page_config(page_title="Intrathecal pump trainer", page_icon="assets/icon.png", layout="wide")
 
 # (file, title, icon, section). Pages register here; files live in pages/.
 PAGES = [

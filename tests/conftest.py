@@ -102,6 +102,7 @@ def page(browser):
     pg.failed_requests = []
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("response", lambda r: r.status >= 400 and pg.failed_requests.append(f"{r.status} {r.url}"))
+    pg.on("requestfailed", lambda r: pg.failed_requests.append(f"failed {r.failure} {r.url}"))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
     yield pg
     ctx.close()
