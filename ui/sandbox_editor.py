@@ -69,35 +69,42 @@ def _to_rate(value, entry: DrugEntry | None, by_dose: bool):
     return round(sandbox.rate_for_dose(value, entry), 9)
 
 
+def _row(**kw):
+    """A row of widgets side by side (they share the width)."""
+    return st.container(horizontal=True, **kw)
+
+
 def pump_and_visit(seed: dict) -> dict:
     """Pump settings, reservoir, dates, indication and refill visit."""
     pump = seed.get("pump") if isinstance(seed.get("pump"), dict) else {}
     profiles = list(library.pump_profiles())
     prof = pump.get("profile") if pump.get("profile") in profiles else profiles[0]
     now = _dt(seed.get("now"), datetime(2026, 11, 21, 9, 0))
-    c1, c2, c3 = st.columns(3)
-    profile = c1.selectbox("Pump profile", profiles, index=profiles.index(prof), key=S.key("profile"))
+    # rows are horizontal containers, not st.columns: one block each instead of 1 + n, and the
+    # editor is redrawn with every edit (the fragment reruns)
+    row = _row()
+    profile = row.selectbox("Pump profile", profiles, index=profiles.index(prof), key=S.key("profile"))
     spec = library.profile(profile)
-    reservoir = c2.number_input("Reservoir now (mL, expected residual)", min_value=0.0,
+    reservoir = row.number_input("Reservoir now (mL, expected residual)", min_value=0.0,
                                 value=_f(seed.get("reservoir_ml"), spec.reservoir_ml), step=0.5, key=S.key("reservoir"))
-    lra = c3.number_input("Low-reservoir alarm (mL)", min_value=0.0, step=0.5, key=S.key("lra"),
+    lra = row.number_input("Low-reservoir alarm (mL)", min_value=0.0, step=0.5, key=S.key("lra"),
                           value=_f(pump.get("low_reservoir_alarm_ml"), spec.low_reservoir_alarm_ml))
-    c1, c2, c3, c4 = st.columns(4)
-    d = c1.date_input("Session date (pump clock)", value=now.date(), key=S.key("now_d"))
-    t = c2.time_input("Session time", value=now.time(), key=S.key("now_t"), step=timedelta(minutes=15))
+    row = _row()
+    d = row.date_input("Session date (pump clock)", value=now.date(), key=S.key("now_d"))
+    t = row.time_input("Session time", value=now.time(), key=S.key("now_t"), step=timedelta(minutes=15))
     appt = _dt(seed.get("next_appointment"), None) if seed.get("next_appointment") else None
-    ad = c3.date_input("Next appointment", value=appt.date() if appt else None, key=S.key("appt_d"))
-    at = c4.time_input("Appointment time", value=appt.time() if appt else time(9, 0), key=S.key("appt_t"),
+    ad = row.date_input("Next appointment", value=appt.date() if appt else None, key=S.key("appt_d"))
+    at = row.time_input("Appointment time", value=appt.time() if appt else time(9, 0), key=S.key("appt_t"),
                        step=timedelta(minutes=15))
     inds = [NOT_GIVEN, *library.INDICATIONS]
     ind0 = seed.get("indication") if seed.get("indication") in inds else NOT_GIVEN
-    c1, c2 = st.columns([2, 1])
-    ind = c1.selectbox("Indication", inds, index=inds.index(ind0), key=S.key("indication"),
+    row = _row(vertical_alignment="bottom")
+    ind = row.selectbox("Indication", inds, index=inds.index(ind0), key=S.key("indication"),
                        format_func=lambda s: s.replace("_", " "))
-    first_fill = c2.checkbox("First fill of a new pump", value=bool(seed.get("first_fill")), key=S.key("first_fill"))
+    first_fill = row.checkbox("First fill of a new pump", value=bool(seed.get("first_fill")), key=S.key("first_fill"))
     refill0 = seed.get("refill") if isinstance(seed.get("refill"), dict) else None
-    c1, c2, c3 = st.columns(3)
-    refill_on = c1.checkbox("Refill visit today", value=refill0 is not None, key=S.key("refill_on"))
+    row = _row(vertical_alignment="bottom")
+    refill_on = row.checkbox("Refill visit today", value=refill0 is not None, key=S.key("refill_on"))
     out = {"pump": {"profile": profile, "low_reservoir_alarm_ml": lra}, "now": datetime.combine(d, t).isoformat(),
            "reservoir_ml": reservoir}
     for k in ("catheter_volume_ml", "pump_tubing_volume_ml", "end_of_service_at"):
@@ -108,9 +115,9 @@ def pump_and_visit(seed: dict) -> dict:
     if ind != NOT_GIVEN:
         out["indication"] = ind
     if refill_on:
-        w = c2.number_input("Withdrawn (mL)", min_value=0.0, step=0.1, key=S.key("withdrawn"),
+        w = row.number_input("Withdrawn (mL)", min_value=0.0, step=0.1, key=S.key("withdrawn"),
                             value=_f((refill0 or {}).get("withdrawn_ml"), reservoir))
-        a = c3.number_input("Added (mL)", min_value=0.0, step=0.5, key=S.key("added"),
+        a = row.number_input("Added (mL)", min_value=0.0, step=0.5, key=S.key("added"),
                             value=_f((refill0 or {}).get("added_ml"), spec.reservoir_ml))
         out["refill"] = {"withdrawn_ml": w, "added_ml": a}
     if first_fill:
@@ -153,14 +160,14 @@ def program_editor(seed: dict) -> dict:
     st.markdown("**Drug(s) in the reservoir** (one row each; more rows make an admixture)")
     drugs = drugs_table(prog)
     out: dict = {"drugs": drugs}
-    c1, c2 = st.columns([3, 2])
+    row = _row()
     mode0 = sandbox.editor_mode(prog) if sandbox.editor_mode(prog) in MODES else "simple_continuous"
-    mode = c1.selectbox("Infusion mode", MODES, index=MODES.index(mode0), key=S.key("mode"),
+    mode = row.selectbox("Infusion mode", MODES, index=MODES.index(mode0), key=S.key("mode"),
                         format_func=sandbox.MODE_LABELS.get, on_change=_on_mode_change)
     primary = _primary(drugs)
     dose_unit = primary.spec.dose_unit if primary else "dose/day"
     choices = ["rate", "dose"]
-    by = c2.radio("Enter by", choices, index=choices.index(S.entry()), key=S.key("entry"), horizontal=True,
+    by = row.radio("Enter by", choices, index=choices.index(S.entry()), key=S.key("entry"), horizontal=True,
                   on_change=_on_entry_change,
                   format_func=lambda c: "volume rate (mL/day)" if c == "rate" else f"dose ({dose_unit})")
     by_dose = by == "dose"
@@ -233,12 +240,12 @@ def _ptm_editor(ptm: dict | None) -> dict | None:
     if not on:
         return None
     ptm = ptm or {}
-    c1, c2, c3 = st.columns(3)
-    vol = c1.number_input("PTM bolus (mL)", min_value=0.0, format="%.4g", key=S.key("ptm_vol"),
+    row = _row()
+    vol = row.number_input("PTM bolus (mL)", min_value=0.0, format="%.4g", key=S.key("ptm_vol"),
                           value=_f(ptm.get("bolus_volume_ml"), 0.01))
-    lock = c2.number_input("Lockout (min)", min_value=0.0, step=15.0, key=S.key("ptm_lock"),
+    lock = row.number_input("Lockout (min)", min_value=0.0, step=15.0, key=S.key("ptm_lock"),
                            value=_f(ptm.get("lockout_min"), 120.0))
-    mx = c3.number_input("Max per day", min_value=0, step=1, key=S.key("ptm_max"),
+    mx = row.number_input("Max per day", min_value=0, step=1, key=S.key("ptm_max"),
                          value=int(_f(ptm.get("max_per_day"), 3)))
     return {"bolus_volume_ml": vol, "lockout_min": lock, "max_per_day": int(mx)}
 

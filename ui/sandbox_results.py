@@ -43,8 +43,8 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     cols = ["figure", "current", "proposed", "change"] if cur is not None else ["figure", "proposed"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in sandbox.comparison_rows(case, ev, cur)]
-    st.markdown("\n".join(lines))
-    st.caption("'all PTM': with every allowed patient bolus taken")
+    lines.append("\n:small[:gray['all PTM': with every allowed patient bolus taken]]")
+    st.markdown("\n".join(lines))  # one element: the note as a small grey line under the table
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
         hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"
@@ -56,10 +56,10 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
 def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     # theme=None: the figures carry the app's shared chart style (as on the clinician pages),
     # and the browser skips re-theming them on every redraw
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart",
+    row = st.container(horizontal=True)  # side by side: one block instead of st.columns' three
+    row.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart",
                     config=CHART_CONFIG, theme=None)
-    c2.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart",
+    row.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart",
                     config=CHART_CONFIG, theme=None)
 
 
@@ -72,20 +72,21 @@ def guardrails(ev: Evaluation) -> None:
         st.success("No guardrail finding for this proposal.", icon=":material/check_circle:")
     acks = S.acks()
     for f in ev.warnings:
+        # one markdown per finding (badge, code, message, source, what a hard one means) and the
+        # acknowledgement in one horizontal row: few elements, as the panel is redrawn on every edit
         with st.container(border=True):
             drug = f" ({f.drug})" if f.drug else ""
-            st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{f.message}")
-            st.caption(f"Source: {f.source}")
+            block = "  \n:red[Blocks sending: reprogram to clear it.]" if f.severity == "hard" else ""
+            st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{f.message}  \n"
+                        f":small[:gray[Source: {f.source}]]{block}")
             if f.severity == "soft":
                 k = sandbox.ack_key(f)
-                c1, c2 = st.columns([1, 3])
-                ok = c1.checkbox("Acknowledge", key=f"sbx_ack_{k}", value=bool(acks.get(k)))
-                reason = c2.text_input("Reason (kept in the override log)", key=f"sbx_reason_{k}",
+                row = st.container(horizontal=True, vertical_alignment="center")
+                ok = row.checkbox("Acknowledge", key=f"sbx_ack_{k}", value=bool(acks.get(k)))
+                reason = row.text_input("Reason (kept in the override log)", key=f"sbx_reason_{k}",
                                        value=acks.get(k, ""), label_visibility="collapsed",
                                        placeholder="reason for overriding this warning")
                 acks[k] = reason if ok else ""
-            elif f.severity == "hard":
-                st.markdown(":red[Blocks sending: reprogram to clear it.]")
 
 
 def explanations(ev: Evaluation) -> None:

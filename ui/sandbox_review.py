@@ -75,12 +75,12 @@ def send_panel(case: Case, ev: Evaluation) -> None:
         st.markdown(f"Ready to send to the simulated pump **{pid}**.")
     else:
         st.warning("Sending is blocked:\n" + "\n".join(f"- {r}" for r in check.reasons), icon=":material/block:")
-    c1, c2, c3 = st.columns(3)
-    c1.button("Send to the simulated pump", type="primary", disabled=not check.allowed, key="sbx_send",
+    row = st.container(horizontal=True)  # one block instead of st.columns' four
+    row.button("Send to the simulated pump", type="primary", disabled=not check.allowed, key="sbx_send",
               on_click=_send, args=(case, ev), icon=":material/send:")
     has_sent = sent_program(pid) is not None
-    c2.button("Undo last send", disabled=not has_sent, key="sbx_undo", on_click=_undo, icon=":material/undo:")
-    c3.button("Reset to the original", disabled=not has_sent, key="sbx_reset", on_click=_reset,
+    row.button("Undo last send", disabled=not has_sent, key="sbx_undo", on_click=_undo, icon=":material/undo:")
+    row.button("Reset to the original", disabled=not has_sent, key="sbx_reset", on_click=_reset,
               icon=":material/restart_alt:")
     flash = st.session_state.pop("sbx_flash", None)
     if flash:

@@ -81,11 +81,23 @@ def schedule_figure(current: Program | None, proposed: Program | None, height: i
 _EPOCH64 = np.datetime64(EPOCH, "us")
 
 
-def _projection(case: Case, program: Program, worst: bool, t_end: float, n: int = 300):
-    """Times (numpy datetime64, fast to draw) and reservoir volumes (mL) from now to ``t_end``."""
+def _projection(case: Case, program: Program, worst: bool, t_end: float, max_points: int = 400):
+    """Times (numpy datetime64, fast to draw) and reservoir volumes (mL) from now to ``t_end``.
+
+    The volume is piecewise linear in time (the rate is piecewise constant), so the line is
+    exact through the segment breakpoints alone (and the moment the reservoir runs dry):
+    a couple of points for a constant rate instead of a few hundred samples for the browser
+    to parse and draw on every edit. Past ``max_points`` breakpoints (many short steps over a
+    long horizon) it falls back to evenly spaced samples."""
     prof = worst_case_profile(program) if worst else profile_for(program)
     t0 = to_seconds(case.now)
-    ts = np.linspace(t0, t_end, n)
+    t_empty = prof.time_to_deliver(t0, case.start_volume_ml) if case.start_volume_ml > 0 else t0
+    last = t_empty if t_empty is not None and t_empty < t_end else t_end
+    inner = prof.breakpoints_between(t0, last)
+    inner = inner[prof.rate_at(inner) != prof.rate_at(inner - 1.0)]  # the period wrap is no break for a constant rate
+    if len(inner) > max_points:
+        inner = np.linspace(t0, last, max_points)[1:-1]
+    ts = np.concatenate(([t0], inner, [last] if last > t0 else [], [t_end] if last < t_end else []))
     vol = np.clip(case.start_volume_ml - prof.volume_between(t0, ts), 0, None)
     return _EPOCH64 + (ts * 1e6).astype("timedelta64[us]"), vol
 
