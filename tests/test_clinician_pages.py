@@ -9,7 +9,7 @@ from pumpmodel.telemetry import STORY_DIR, load_telemetry
 
 CLINICIAN_PAGES = ["pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py",
                    "pages/upload.py"]
-BROWSER_PATIENTS = ["story-b", "story-f"]
+BROWSER_PATIENTS = [f"story-{c}" for c in "abcdefgh"]  # every story patient, every page
 
 
 @pytest.fixture(scope="module")
