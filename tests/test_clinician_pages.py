@@ -159,3 +159,11 @@ def test_clinician_pages_readable_at_1024(server_url, browser):
                                "<= document.querySelector('[data-testid=\"stMain\"]').clientWidth + 1")
     finally:
         ctx.close()
+
+
+def test_overview_cards_carry_formula_and_source_behind_the_help_mark(app):
+    at = open_page(app, "pages/overview.py", "story-a")
+    cards = "\n".join(m.value for m in at.markdown if "display:grid" in m.value)
+    assert "787.5 mcg/day" in cards                       # baclofen daily dose card
+    assert "title='" in cards and "x 2000 mcg/mL" in cards  # its formula in the tooltip
+    assert "Lioresal" in cards                             # and the limit's source
