@@ -127,14 +127,15 @@ def reservoir_figure(case: Case, ev: Evaluation, cur: Evaluation | None = None, 
                    line=dict(color=OKABE_ITO["vermillion"], dash="dot", width=1.5))]
     notes = [dict(xref="paper", x=0, y=lra, text=f"low-reservoir alarm {lra:g} mL", showarrow=False,
                   xanchor="left", yanchor="bottom", font=dict(color=OKABE_ITO["vermillion"], size=12))]
-    for t, label, colour in ((case.next_appointment, "next appointment", OKABE_ITO["black"]),
-                             (ev.refill_by, "refill by", OKABE_ITO["vermillion"])):
+    for t, label, colour, y in ((case.next_appointment, "next appointment", OKABE_ITO["black"], 0.98),
+                                (ev.refill_by, "refill by", OKABE_ITO["vermillion"], 0.88)):
         if t is not None and t <= end:
             # add_vline with datetimes is slow and fragile in Plotly; a shape and a note
             shapes.append(dict(type="line", x0=t, x1=t, y0=0, y1=1, yref="paper",
                                line=dict(color=colour, dash="dash", width=1.5)))
-            notes.append(dict(x=t, y=0.02, yref="paper", text=label, showarrow=False, textangle=-90,
-                              xanchor="right", yanchor="bottom", font=dict(color=colour, size=12)))
+            # horizontal, at the top, staggered: close dates never overlap each other or the lines
+            notes.append(dict(x=t, y=y, yref="paper", text=label, xshift=-3, showarrow=False, xanchor="right",
+                              yanchor="top", bgcolor="rgba(255,255,255,0.85)", font=dict(color=colour, size=12)))
     return _figure(traces, "Reservoir projection", "date (pump clock)", "reservoir volume (mL)", height,
                    shapes=shapes, annotations=notes, xaxis=dict(range=[case.now, end]),
                    yaxis=dict(rangemode="tozero"))
