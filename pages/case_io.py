@@ -19,27 +19,25 @@ def open_in_sandbox(data: dict, origin: str) -> None:
 st.subheader("Prepared demo cases")
 st.markdown("Each link opens the sandbox on a prepared case (`?case=` share link); the codes are what the guardrails "
             "should show. Open in a new tab to keep this list.")
-rows = []
+rows = ["| case | shows | file |", "|---|---|---|"]  # a markdown table wraps: nothing is clipped
 for file, (title, codes) in sandbox.DEMO_CASES.items():
     link = sharelink.link("sandbox", sandbox.demo_case(file))
-    rows.append({"case": title, "open": link, "shows": ", ".join(codes), "file": f"examples/{file}"})
-st.dataframe(rows, hide_index=True, width="stretch", column_config={
-    "open": st.column_config.LinkColumn("open", display_text="open in sandbox"),
-})
+    rows.append(f"| [{title}]({link}) | {', '.join(f'`{c}`' for c in codes)} | `examples/{file}` |")
+st.markdown("\n".join(rows))
 
 st.subheader("Paste or upload a case JSON")
 st.caption("Spec format: see `shared/spec/evaluate.md` and `examples/spec_example.json`.")
 c1, c2 = st.columns(2)
 text = c1.text_area("Case JSON", height=220, key="io_text", placeholder='{"pump": {"profile": "programmable-40"}, ...}')
-upload = c2.file_uploader("... or upload a .json file", type=["json"], key="io_upload")
+upload = c2.file_uploader("... or upload a .json file", type=["json"], key="io_upload", max_upload_size=1)
 source, raw = None, None
 if upload is not None:
-    source, raw = f"uploaded file {upload.name}", upload.getvalue().decode("utf-8", errors="replace")
+    source, raw = f"uploaded file {upload.name}", upload.getvalue()
 elif text.strip():
-    source, raw = "pasted JSON", text
+    source, raw = "pasted JSON", text.encode("utf-8")
 if raw is not None:
     try:
-        data = sharelink.parse_json(raw)
+        data = sharelink.parse_json(sharelink.decode_text(raw))
         case = sharelink.to_case(data)
     except sharelink.ShareLinkError as exc:
         sandbox_results.problems(exc.errors, f"{exc} Nothing was loaded.")
