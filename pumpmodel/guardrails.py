@@ -241,7 +241,7 @@ def reservoir_vs_appointment(ctx: Context) -> list[Finding]:
     if ctx.empty_at is not None and ctx.empty_at < appt:
         out.append(_f("RESERVOIR_EMPTY_BEFORE_APPOINTMENT", "soft", None,
                       f"The reservoir empties on {when(ctx.empty_at)}, before the next appointment on {when(appt)}: "
-                      "therapy would stop.", "Medtronic HCP pages: empty reservoir is a critical alarm"))
+                      "therapy would stop.", library.pump_defaults().empty_reservoir_source))
     return out
 
 
@@ -353,7 +353,7 @@ def battery(ctx: Context) -> list[Finding]:
         return []
     return [_f("BATTERY_END_OF_SERVICE_BEFORE_APPOINTMENT", "soft", None,
                f"The battery reaches end of service on {when(eos)}, before the next appointment on {when(appt)}: "
-               "plan pump replacement.", "Medtronic HCP pages: after ERI the pump runs about 90 days, then stops")]
+               "plan pump replacement.", library.pump_defaults().eri_source)]
 
 
 def supplied_concentration(ctx: Context) -> list[Finding]:

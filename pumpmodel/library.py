@@ -126,6 +126,8 @@ class PumpDefaults(_Strict):
     low_reservoir_alarm_source: str
     catheter_volume_ml_per_cm: float
     catheter_volume_source: str
+    eri_source: str
+    empty_reservoir_source: str
     refill_discrepancy_source: str
 
 

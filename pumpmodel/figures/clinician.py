@@ -46,10 +46,10 @@ def battery_projection(samples: pd.DataFrame, profile: str, events: pd.DataFrame
     spec = library.profile(profile)
     if spec.battery_life_years is None or "battery_pct" not in samples or samples["battery_pct"].isna().all():
         return Battery(None, None, None, f"{spec.name} has no battery (gas-driven)")
-    eos_days = spec.eri_to_eos_days or 90
+    eos_days = spec.eri_to_eos_days
     now_pct = float(samples["battery_pct"].dropna().iloc[-1])
     kinds = set(events["kind"]) if events is not None and len(events) else set()
-    src = "Medtronic HCP pages: after ERI the pump runs about 90 days, then stops"
+    src = library.pump_defaults().eri_source
     if "alarm_end_of_service" in kinds:
         basis = f"end of service logged by the pump. {src}"
     elif "alarm_eri" in kinds:
