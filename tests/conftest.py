@@ -18,6 +18,51 @@ ARTIFACTS = ROOT / "test-artifacts"
 sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _workspace_database(tmp_path_factory):
+    """The app under test (AppTest and served) keeps workspaces in a throwaway SQLite file,
+    never in the developer's data/workspace.sqlite (servers inherit the environment)."""
+    if os.environ.get("PUMP_DATABASE_URL"):
+        yield
+        return
+    path = tmp_path_factory.mktemp("store") / "workspace.sqlite"
+    os.environ["PUMP_DATABASE_URL"] = f"sqlite:///{path}"
+    yield
+    os.environ.pop("PUMP_DATABASE_URL", None)
+
+
+def _store_backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("PUMP_TEST_DATABASE_URL") else ["sqlite"]
+
+
+@pytest.fixture(params=_store_backends())
+def store_url(request, tmp_path):
+    """An empty database for the workspace store: a SQLite file, and (when
+    ``PUMP_TEST_DATABASE_URL`` names a PostgreSQL server) a throwaway database created on
+    that server for this test and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from pumpmodel.store import db
+
+    base = make_url(db.normalize_url(os.environ["PUMP_TEST_DATABASE_URL"]))
+    name = "pumptest_" + secrets.token_hex(6)
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        db.dispose_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def app():
     """An AppTest of the whole multipage app (navigation included)."""
