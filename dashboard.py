@@ -12,6 +12,7 @@ PAGES = [
     ("pages/schedule.py", "Rate schedule", ":material/schedule:", "Clinician"),
     ("pages/reservoir.py", "Reservoir and refill", ":material/water_drop:", "Clinician"),
     ("pages/events.py", "Events and alarms", ":material/notifications:", "Clinician"),
+    ("pages/trial.py", "Trial and first program", ":material/science:", "Clinician"),
     ("pages/upload.py", "Upload telemetry", ":material/upload:", "Clinician"),
     ("pages/library.py", "Drug library & pumps", ":material/menu_book:", "Reference"),
     ("pages/sandbox.py", "Programming sandbox", ":material/tune:", "Sandbox"),

@@ -163,13 +163,21 @@ def profile(name: str) -> PumpProfile:
     return pump_profiles()[name]
 
 
-def known_profile(name: str) -> str:
-    """``name`` if it is a pump profile, else ValueError listing the known ones
-    (the pydantic field validator for every ``profile`` field)."""
-    known = pump_profiles()
+def one_of(name: str, known, what: str, listed: str = "known") -> str:
+    """``name`` if it is in ``known``, else ValueError naming it and listing the known ones."""
     if name not in known:
-        raise ValueError(f"unknown pump profile {name!r}; known: {', '.join(known)}")
+        raise ValueError(f"unknown {what} {name!r}; {listed}: {', '.join(known)}")
     return name
+
+
+def known_profile(name: str) -> str:
+    """The pydantic field validator for every ``profile`` field."""
+    return one_of(name, pump_profiles(), "pump profile")
+
+
+def known_drug(name: str) -> str:
+    """The pydantic field validator for every ``drug`` field."""
+    return one_of(name, drugs(), "drug", "the library has")
 
 
 def lra_source(p: PumpProfile) -> str:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from . import library
+from .trial.record import Trial
 
 HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -281,6 +282,7 @@ class Case(_Model):
     proposed: Program
     refill: Refill | None = None
     first_fill: bool = False
+    trial: Trial | None = Field(default=None, description="The screening trial before the implant, if recorded")
 
     @model_validator(mode="after")
     def _fits_profile(self, info: ValidationInfo) -> "Case":

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, NaiveDatetime, field_validato
 from . import library
 from .programs import Program
 from .telemetry import program_misfits
+from .trial.record import Trial
 
 
 class _Model(BaseModel):
@@ -119,6 +120,7 @@ class Scenario(_Model):
     accuracy_sd_percent: float | None = Field(default=None, ge=0, description="Delivery accuracy spread per "
                                               "refill interval; default a third of the profile's accuracy")
     seed: int = 0
+    trial: Trial | None = Field(default=None, description="The screening trial before the implant")
 
     @field_validator("profile")
     @classmethod
@@ -131,6 +133,8 @@ class Scenario(_Model):
             raise ValueError("end must be more than an hour after start")
         if self.start < self.implant_date:
             raise ValueError("start must not be before implant_date")
+        if self.trial is not None and self.trial.end > self.implant_date:
+            raise ValueError(f"trial: it ends {self.trial.end.isoformat()}, after the implant ({self.implant_date.isoformat()})")
         spec = self.spec
         if self.initial_reservoir_ml > spec.reservoir_ml:
             raise ValueError(f"initial_reservoir_ml above the {spec.reservoir_ml:g} mL reservoir")

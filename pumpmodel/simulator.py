@@ -256,6 +256,7 @@ def simulate(scn: Scenario) -> SimResult:
         "patient_label": scn.patient_label, "story": scn.story, "group": scn.group,
         "catheter_volume_ml": scn.catheter_volume_ml if scn.catheter_volume_ml is not None else spec.catheter_volume_ml,
         "low_reservoir_alarm_ml": lra, "next_appointment": scn.next_appointment,
+        "trial": scn.trial.model_dump_json(exclude_none=True) if scn.trial is not None else None,
     }
     return SimResult(pump=pump, samples=samples, events=ev, pump_estimate_ml=estimate)
 

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import library, units
 from .programs import Case, Program, PumpSettings
+from .trial.record import Trial
 from .telemetry_schema import (
     EVENT_KINDS, EVENTS, OPTIONAL_COLUMNS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES,
 )
@@ -189,6 +190,11 @@ class PumpTelemetry:
     def next_appointment(self) -> datetime | None:
         v = self.info.get("next_appointment")
         return None if v is None or pd.isna(v) else _py(v)
+
+    def trial(self) -> Trial | None:
+        """The screening trial recorded before the implant, if any (checked at load)."""
+        v = self.info.get("trial")
+        return None if v is None or pd.isna(v) else Trial.model_validate_json(v)
 
     def end_of_service_at(self) -> datetime | None:
         """End of service: logged, or ERI alarm + the profile's ERI-to-EOS days, or
@@ -702,6 +708,7 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     bad = (ind.notna() & ~ind.isin(library.INDICATIONS)).to_numpy()
     problems += _row_problems(rp.files, "indication", np.flatnonzero(bad),
                               f"unknown indication (allowed: {', '.join(library.INDICATIONS)})", rp.rows, ind)
+    problems += _trial_problems(pumps, rp)
     problems += _range(pumps, rp, "battery_pct_at_implant", 0, 100, "per cent")
     problems += _range(pumps, rp, "catheter_volume_ml", 0, None, "mL")
     problems += _range(pumps, rp, "low_reservoir_alarm_ml", 0, None, "mL")
@@ -750,6 +757,20 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     if problems:
         raise TelemetryError(problems)
     return Telemetry(pumps=pumps.reset_index(drop=True), samples=samples, events=events)
+
+
+def _trial_problems(pumps: pd.DataFrame, raw: _Raw) -> list[Problem]:
+    """The optional ``trial`` cell of each pump must be a valid Trial JSON (pumpmodel.trial)."""
+    out = []
+    for i in np.flatnonzero(pumps["trial"].notna().to_numpy()):
+        try:
+            Trial.model_validate_json(pumps["trial"].iloc[i])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "trial"
+            out += _row_problems(raw.files, "trial", np.array([i]),
+                                 f"not a valid trial record: {where}: {first['msg']}", raw.rows)
+    return out
 
 
 def _range(df, raw, col, lo, hi, unit) -> list[Problem]:

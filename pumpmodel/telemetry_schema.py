@@ -38,6 +38,8 @@ PUMPS = pa.schema([
     pa.field("catheter_volume_ml", pa.float64()),
     pa.field("low_reservoir_alarm_ml", pa.float64()),
     pa.field("next_appointment", pa.timestamp("s")),            # next scheduled visit after the record ends
+    pa.field("trial", pa.string()),                             # screening trial before the implant: JSON of
+                                                                # pumpmodel.trial.Trial; optional (column or cell)
 ])
 
 SAMPLES = pa.schema([
@@ -86,7 +88,7 @@ EVENTS = pa.schema([
 TABLES = {"pumps": PUMPS, "samples": SAMPLES, "events": EVENTS}
 
 #: Columns a file may leave out (added after the first format; loaders fill them in).
-OPTIONAL_COLUMNS = {"pumps": (), "samples": ("reservoir_estimate_ml",), "events": ()}
+OPTIONAL_COLUMNS = {"pumps": ("trial",), "samples": ("reservoir_estimate_ml",), "events": ()}
 
 #: Single-file uploads stack the three tables; this column names each row's table.
 TABLE_COLUMN = "table"
