@@ -54,6 +54,7 @@ def test_open_in_the_sandbox_loads_the_new_implant_case(app):
     draft = at.session_state["sbx_draft"]
     assert "current" not in draft or draft["current"] is None
     assert draft["proposed"]["rate_ml_per_day"] == pytest.approx(0.6)  # 0.6 mg/day at 1 mg/mL
+    assert draft["trial"]["drug"] == "morphine" and draft["first_fill"] is True  # the trial rides along
     shown = {m for md in at.markdown for m in re.findall(r"`([A-Z_]{6,})`", md.value)}
     assert "START_DOSE_ABOVE_RECOMMENDED" in shown
 

@@ -259,6 +259,8 @@ def editor() -> dict:
     if data["current"] is None:
         data.pop("current")
     data["proposed"] = program_editor(seed)
+    if isinstance(seed.get("trial"), dict):  # a new implant's screening trial rides along as loaded
+        data["trial"] = seed["trial"]
     return data
 
 
