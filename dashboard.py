@@ -1,10 +1,14 @@
 """Entry point: `streamlit run dashboard.py` (or `make run`).
 
-Builds the navigation; each page is one file in pages/.
+Builds the navigation; each page is one file in pages/. The shell also draws what every page
+shares: presentation mode (?present=1), the guided-tour bar (?tour=&step=) and the pump picker.
 """
 import streamlit as st
 
-st.set_page_config(page_title="Intrathecal pump trainer", page_icon="assets/icon.png", layout="wide")
+from ui import look, present  # noqa: E402
+
+st.set_page_config(page_title="Intrathecal pump trainer", page_icon="assets/icon.png", layout="wide",
+                   initial_sidebar_state="collapsed" if present.on() else "auto")
 
 # (file, title, icon, section). Pages register here; files live in pages/.
 PAGES = [
@@ -21,14 +25,26 @@ PAGES = [
 ]
 
 sections: dict[str, list] = {}
+files = {}
 for path, title, icon, section in PAGES:
-    sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
+    page = st.Page(path, title=title, icon=icon)
+    files[id(page)] = path
+    sections.setdefault(section, []).append(page)
 
 nav = st.navigation(sections)  # the first page (Pump overview) is the default
 
 from ui.picker import pump_picker  # noqa: E402  (after set_page_config)
 from ui.shell import mark_shell  # noqa: E402
+from ui import tour  # noqa: E402
 
 mark_shell()  # pages check this: see ui/shell.py
-pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
+look.apply()
+present.apply()
+pump = pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
+tour.start_button(pump)
+if present.on():
+    present.controls(st.container(key="present_bar"))
+else:
+    present.controls(st.sidebar)
+tour.panel(files.get(id(nav), "").removeprefix("pages/").removesuffix(".py"))
 nav.run()

@@ -9,7 +9,8 @@ from ui.common import disclaimer
 st.title("Cohort explorer")
 disclaimer()
 st.caption("Fleet statistics over simulated pump telemetry. Queries run in DuckDB directly on the "
-           "Parquet files; only aggregated results reach this page. Every export is the chart's data.")
+           "Parquet files; only aggregated results reach this page. Every export is the chart's data. "
+           "Filters are kept in the address: share the link to show the same selection.")
 
 picked = ui.source_picker()
 if picked is None:
@@ -36,56 +37,52 @@ m[3].metric("Refill discrepancies flagged", f"{int(disc.flagged.sum()):,}",
 if s.pumps_selected == 0:
     st.info("No pump matches these filters: widen the selection.")
     st.stop()
+if s.pumps_with_data < figs.MIN_PUMPS:
+    st.info(f"Only {int(s.pumps_with_data)} pump(s) in this selection: statistics are hidden below "
+            f"{figs.MIN_PUMPS} pumps (too few to mean anything, and they could single out a patient). "
+            "Widen the selection.", icon=":material/visibility_off:")
+    st.stop()
 
 left, right = st.columns(2)
 with left:
-    ui.chart(figs.refill_intervals(res["refill_intervals"]), "cohort_fig_intervals")
-    st.caption("Days between consecutive refills of a pump (the later refill in the date range); "
-               "box: quartiles, whiskers: min to max.")
-    ui.download(res["refill_intervals"], "refill-intervals")
+    ui.chart(figs.refill_intervals(res["refill_intervals"]), "cohort_fig_intervals", res["refill_intervals"])
+    st.caption(f"Days between consecutive refills of a pump (the later refill in the date range); "
+               f"box: quartiles, whiskers: min to max. Drugs with fewer than {figs.MIN_PUMPS} intervals are hidden.")
 with right:
-    ui.chart(figs.reservoir_margin(res["reservoir_margin"]), "cohort_fig_margin")
+    ui.chart(figs.reservoir_margin(res["reservoir_margin"]), "cohort_fig_margin", res["reservoir_margin"])
     st.caption("Reservoir just before refill (the pump's expected residual) minus its low-reservoir alarm "
                "level; left of the dashed line the alarm had already sounded.")
-    ui.download(res["reservoir_margin"], "reservoir-margin")
 
 st.subheader("Daily dose by month since implant")
-ui.chart(figs.dose_trajectory(res["dose_trajectory"]), "cohort_fig_dose")
+ui.chart(figs.dose_trajectory(res["dose_trajectory"]), "cohort_fig_dose",
+         res["dose_trajectory"].query(f"pumps >= {figs.MIN_PUMPS}"), name="Daily dose by month since implant")
 st.caption("Median (line) and interquartile band of the daily dose over full pump-days: delivered volume x "
-           "concentration of the program's first drug, in the drug's own unit; months with at least 3 pumps.")
-ui.download(res["dose_trajectory"], "dose-trajectory")
+           "concentration of the program's first drug, in the drug's own unit. Months with fewer than "
+           f"{figs.MIN_PUMPS} pumps are hidden (where few pumps remain the median is noise, not a trend).")
 
 left, right = st.columns(2)
 with left:
-    ui.chart(figs.alarm_rates(res["alarm_rates"]), "cohort_fig_alarms")
-    ui.download(res["alarm_rates"], "alarm-rates")
+    ui.chart(figs.alarm_rates(res["alarm_rates"]), "cohort_fig_alarms", res["alarm_rates"])
 with right:
-    ui.chart(figs.ptm_by_hour(res["ptm_by_hour"]), "cohort_fig_ptm")
-    ui.download(res["ptm_by_hour"], "ptm-by-hour")
+    ui.chart(figs.ptm_by_hour(res["ptm_by_hour"]), "cohort_fig_ptm", res["ptm_by_hour"])
 
 st.subheader("Refill discrepancies")
 left, right = st.columns([2, 3])
 with left:
-    ui.chart(figs.refill_discrepancies(disc), "cohort_fig_disc")
-    ui.download(disc, "discrepancy-by-profile")
+    ui.chart(figs.refill_discrepancies(disc), "cohort_fig_disc", disc)
 with right:
     flagged = res["flagged_refills"]
     st.caption(f"{len(flagged):,} flagged refills (possible pocket fill or pump malfunction), largest first.")
-    st.dataframe(flagged, hide_index=True, width="stretch", height=300,
-                 column_config={"timestamp": st.column_config.DatetimeColumn("refill at", format="YYYY-MM-DD HH:mm"),
-                                "difference_ml": st.column_config.NumberColumn("withdrawn - expected (mL)",
-                                                                               format="%.2f")})
+    st.dataframe(figs.friendly(flagged), hide_index=True, width="stretch",
+                 column_config={"refill at": st.column_config.DatetimeColumn("refill at", format="YYYY-MM-DD HH:mm")})
     ui.download(flagged, "flagged-refills")
 
 st.subheader("Riskiest pumps")
 pumps = res["pump_table"]
 st.caption("Ranked by days with the reservoir below the alarm level, then critical alarms and refill "
            "discrepancies. Select a row to open that pump in the clinician views.")
-event = st.dataframe(pumps.head(50), hide_index=True, width="stretch", height=320, key="cohort_risky",
-                     on_select="rerun", selection_mode="single-row",
-                     column_config={"alarm_level_ml": st.column_config.NumberColumn("alarm level (mL)"),
-                                    "min_reservoir_ml": st.column_config.NumberColumn("lowest reservoir (mL)",
-                                                                                      format="%.2f")})
+event = st.dataframe(figs.friendly(pumps.head(50)), hide_index=True, width="stretch", key="cohort_risky",
+                     on_select="rerun", selection_mode="single-row")
 ui.download(pumps, "pump-list", label=f"Filtered pump list ({len(pumps):,} pumps), CSV")
 rows = event.selection.rows if event is not None else []
 if rows:

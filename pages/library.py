@@ -2,6 +2,7 @@
 import streamlit as st
 
 from pumpmodel import library
+from pumpmodel.units import round_frame
 from ui.common import disclaimer
 
 st.title("Drug library and pump profiles")
@@ -10,10 +11,12 @@ st.markdown(
     "The training defaults every guardrail uses. Limits are read from `pumpmodel/data/*.yaml`, "
     "each with its source; values marked *assumed* are modelled for the simulator."
 )
+# static tables: every cell wraps, nothing is cut off (interactive grids truncated the long
+# "supplied" and "source" texts); on a phone the table scrolls sideways
 st.subheader("Drugs")
-st.dataframe(library.drug_table(), hide_index=True, width="stretch")
+st.table(round_frame(library.drug_table()).set_index("drug"))
 st.subheader("Pump profiles")
-st.dataframe(library.profile_table(), hide_index=True, width="stretch")
+st.table(round_frame(library.profile_table()).set_index("profile"))
 with st.expander("Drug-specific notes"):
     for d in library.drugs().values():
         if d.hazard_note:

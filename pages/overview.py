@@ -11,7 +11,7 @@ battery = clinician.battery_projection(pt.samples, case.pump.profile, pt.events,
                                        eri_pct=ERI_BATTERY_PCT)
 groups = clinician.overview_items(case, ev, battery)
 
-st.caption(f"Pump clock now: {case.now:%Y-%m-%d %H:%M}. Hover the ? of a figure for its formula and source.")
+st.caption(f"Pump clock now: {case.now:%Y-%m-%d %H:%M}. Open the ? of a figure (click, tap or Enter) for its formula and source.")
 for name, group in groups.items():
     st.subheader(name)
     items(group, columns=4 if name != "Pump" else 2)

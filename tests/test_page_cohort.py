@@ -28,17 +28,22 @@ def test_cohort_page_renders_every_view(app):
 def test_filters_change_results(app):
     at = _cohort(app)
     everyone = int(_metric(at, "Pumps in the selection").replace(",", ""))
-    at.multiselect(key="cohort_drugs").set_value(["baclofen"]).run()
+    at.multiselect(key="drug").set_value(["baclofen"]).run()
     assert not at.exception
     baclofen = int(_metric(at, "Pumps in the selection").replace(",", ""))
     assert 0 < baclofen < everyone
     risky = at.dataframe[-1].value
     assert set(risky["drug"]) == {"baclofen"}
-    at.multiselect(key="cohort_population").set_value(["story"]).run()
+    at.multiselect(key="population").set_value(["story"]).run()
     assert not at.exception
     story = int(_metric(at, "Pumps in the selection").replace(",", ""))
     assert 0 < story < baclofen
-    assert set(at.dataframe[-1].value["source_group"]) == {"story"}
+    assert story < 5  # two story patients have baclofen: too few for statistics, and the page says so
+    assert not at.get("plotly_chart") and not at.dataframe
+    assert any("statistics are hidden below 5 pumps" in i.value for i in at.info)
+    at.multiselect(key="drug").set_value([]).run()
+    assert set(at.dataframe[-1].value["population"]) == {"story"}  # friendly column names
+    assert "days below alarm" in at.dataframe[-1].value.columns
 
 
 def test_narrow_date_range_and_empty_selection(app):
@@ -49,8 +54,8 @@ def test_narrow_date_range_and_empty_selection(app):
     dates.set_value((lo, lo.replace(day=28))).run()
     assert not at.exception
     assert float(_metric(at, "Pump-days").replace(",", "")) < days_all
-    at.multiselect(key="cohort_alarms").set_value(["alarm_end_of_service"]).run()
-    at.multiselect(key="cohort_drugs").set_value(["ziconotide"]).run()
+    at.multiselect(key="alarm").set_value(["alarm_end_of_service"]).run()
+    at.multiselect(key="drug").set_value(["ziconotide"]).run()
     assert not at.exception and not at.error
 
 

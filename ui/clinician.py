@@ -12,13 +12,14 @@ import streamlit as st
 
 from pumpmodel.evaluation import Evaluation, Finding
 from pumpmodel.figures.clinician import Item
+from pumpmodel.figures.style import event_label
 from pumpmodel.programs import Case
 from pumpmodel.telemetry import PumpTelemetry
 from ui import data, state
+from ui.charts import chart, figure_csv
 from ui.common import disclaimer
 
 SEVERITY_ICON = {"hard": ":material/block:", "soft": ":material/warning:", "info": ":material/info:"}
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 @dataclass(frozen=True)
@@ -52,43 +53,50 @@ def page_start(title: str, caption: str | None = None) -> PumpView:
     return PumpView(pid, pt, case, ev)
 
 
-def chart(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, theme=None, key=key)
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
-def _figure(name: str, source_key: str, pump_id: str, sent_json: str | None, extra: str, _build) -> go.Figure:
-    return _build()
+def _figure(name: str, source_key: str, pump_id: str, sent_json: str | None, extra: str,
+            _build) -> tuple[go.Figure, bytes]:
+    fig = _build()
+    return fig, figure_csv(fig)
 
 
 def cached_chart(view: PumpView, name: str, build: Callable[[], go.Figure], extra: str = "") -> None:
-    """Draw a figure built once per (figure, pump, sent program, ``extra`` options) for all sessions."""
+    """Draw a figure (and its data as CSV) built once per (figure, pump, sent program, ``extra``
+    options) for all sessions."""
     source_key, sent_json = data.cache_keys(view.pump_id)
-    chart(_figure(name, source_key, view.pump_id, sent_json, extra, build))
+    fig, csv = _figure(name, source_key, view.pump_id, sent_json, extra, build)
+    chart(fig, key=f"chart_{name}", csv=csv)
 
 
 _CARD = ("border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.6rem 0.9rem;"
          "min-width:0;background:white")
-_LABEL = "font-size:0.875rem;color:rgba(49,51,63,0.65);margin-bottom:0.25rem"
-_HELP = ("display:inline-block;width:1.05em;height:1.05em;line-height:1.05em;margin-left:0.35em;"
-         "border:1px solid rgba(49,51,63,0.45);border-radius:50%;text-align:center;font-size:0.75rem;"
-         "cursor:help;color:rgba(49,51,63,0.65)")
+_LABEL = "font-size:0.875rem;color:rgba(49,51,63,0.85);margin-bottom:0.25rem"
+_HELP = ("display:inline-block;width:1.6em;height:1.6em;line-height:1.5em;margin-left:0.35em;"
+         "border:1px solid rgba(49,51,63,0.6);border-radius:50%;text-align:center;font-size:0.8rem;"
+         "cursor:pointer;color:rgb(49,51,63);list-style:none")
+_TIP = "font-size:0.85rem;margin-top:0.35rem;color:rgb(49,51,63)"
+_ALERT = "border:2px solid #D55E00;background:#fff4ec"
 _VALUE = "font-size:1.3rem;font-weight:600;line-height:1.3;overflow-wrap:anywhere"
-_NOTE = "font-size:0.85rem;opacity:0.75"
+_NOTE = "font-size:0.85rem;color:rgba(49,51,63,0.85)"
 
 
 def items(group: list[Item], columns: int = 3) -> None:
     """Figures as bordered cards (values wrap, never clipped), each with its formula and source
-    behind a ? (tooltip). One HTML grid per group: a single element instead of ~4 per card,
-    which keeps the page fast; the grid wraps by itself on narrow screens."""
+    behind a ? that opens on click, tap or Enter (a <details> element: no hover-only tooltip).
+    A figure that needs attention (``Item.alert``, e.g. a negative margin) is outlined in
+    vermillion and says so in words. One HTML grid per group: a single element instead of ~4 per
+    card, which keeps the page fast; the grid wraps by itself on narrow screens."""
     cards = []
     for it in group:
-        tip = html.escape(it.help, quote=True)
-        help_mark = (f"<span style='{_HELP}' title='{tip}' aria-label='{tip}' role='img'>?</span>"
+        label = html.escape(it.label)
+        help_mark = (f"<details><summary style='{_HELP}' aria-label='How {label} is computed' title='How it is "
+                     f"computed'>?</summary><div class='pt-tip' style='{_TIP}'>{html.escape(it.help)}</div></details>"
                      if it.help else "")
-        note = f"<div style='{_NOTE}'>{html.escape(it.note)}</div>" if it.note else ""
-        cards.append(f"<div style='{_CARD}'><div style='{_LABEL}'>{html.escape(it.label)}{help_mark}</div>"
-                     f"<div style='{_VALUE}'>{html.escape(it.value)}</div>{note}</div>")
+        note = f"<div class='pt-note' style='{_NOTE}'>{html.escape(it.note)}</div>" if it.note else ""
+        alert = "<div style='color:#A03F00;font-weight:600'>needs attention</div>" if it.alert else ""
+        style = _CARD + (";" + _ALERT if it.alert else "")
+        cards.append(f"<div style='{style}'><div class='pt-label' style='{_LABEL}'>{label}</div>"
+                     f"<div style='{_VALUE}'>{html.escape(it.value)}</div>{note}{alert}{help_mark}</div>")
     min_px = 300 if columns <= 2 else 180
     st.markdown(f"<div style='display:grid;gap:0.75rem;margin-bottom:0.75rem;grid-template-columns:"
                 f"repeat(auto-fill,minmax(max({min_px}px,calc((100% - {columns - 1} * 0.75rem) / {columns})),1fr))'>"
@@ -113,8 +121,8 @@ def alarm_table(alarms: pd.DataFrame) -> None:
     if alarms.empty:
         st.success("No active alarms.", icon=":material/notifications_off:")
         return
-    shown = alarms.assign(kind=alarms["kind"].str.replace("_", " "),
-                          severity=alarms["severity"].str.replace("_", "-"))
+    shown = alarms.assign(kind=alarms["kind"].map(event_label), severity=alarms["severity"].str.replace("_", "-"))
+    shown = shown.rename(columns={"kind": "alarm"})
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={"timestamp": st.column_config.DatetimeColumn("raised (pump clock)",
                                                                              format="YYYY-MM-DD HH:mm")})

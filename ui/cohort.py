@@ -15,10 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from pumpmodel import cohort_queries as cq
-from pumpmodel.figures.cohort import pretty
+from pumpmodel.figures.cohort import friendly, pretty
+from ui.charts import chart as _chart
 
 ROOT = Path(__file__).resolve().parents[1]
-CHART_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ def source_picker() -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         return None
     c1, c2 = st.columns([2, 1])
     labels = {_rel(p): p for p in cohorts}
-    choice = c1.selectbox("Cohort data folder", list(labels) or ["(none)"], key="cohort_folder",
+    choice = c1.selectbox("Cohort data folder", list(labels) or ["(none)"], key="folder", bind="query-params",
                           help="The shipped cohort, or a larger one generated into data/cohort-* "
                                "(e.g. `make cohort`: 1000 pumps x 730 days).")
     pops = (["cohort"] if labels else []) + (["story"] if story is not None else [])
-    chosen = c2.multiselect("Population (story / cohort)", pops, default=pops, key="cohort_population",
+    chosen = c2.multiselect("Population (story / cohort)", pops, default=pops, key="population", bind="query-params",
                             help="Story patients (sample_data/story) are the trainers' hand-made cases; "
                                  "cohort pumps are random simulated pumps.")
     folders = []
@@ -87,20 +87,21 @@ def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Se
     version = _versions(folders)
     opts = _options(folders, version)
     c = st.columns(4)
-    drugs = c[0].multiselect("Drug", opts["drug"], key="cohort_drugs", placeholder="all drugs",
+    drugs = c[0].multiselect("Drug", opts["drug"], key="drug", bind="query-params", placeholder="all drugs",
                              help="The first drug of the pump's most recent program.")
-    profiles = c[1].multiselect("Pump profile", opts["profile"], key="cohort_profiles", placeholder="all profiles")
-    indications = c[2].multiselect("Indication", opts["indication"], key="cohort_indications",
+    profiles = c[1].multiselect("Pump profile", opts["profile"], key="profile", bind="query-params",
+                                placeholder="all profiles")
+    indications = c[2].multiselect("Indication", opts["indication"], key="indication", bind="query-params",
                                    placeholder="all indications", format_func=lambda s: s.replace("_", " "))
-    alarms = c[3].multiselect("Alarms seen", opts["alarm"], key="cohort_alarms", placeholder="any (no filter)",
+    alarms = c[3].multiselect("Alarms seen", opts["alarm"], key="alarm", bind="query-params",
+                              placeholder="any (no filter)",
                               format_func=pretty, help="Keep pumps that raised at least one of these alarms "
                                                        "in the date range.")
     date_from = date_to = None
     if opts["dates"]:
         lo, hi = opts["dates"]
-        # keyed by the data bounds: another folder starts on its own full range, not the old one clamped
         picked = st.date_input("Date range (pump clock)", value=(lo, hi), min_value=lo, max_value=hi,
-                               key=f"cohort_dates_{lo:%Y%m%d}_{hi:%Y%m%d}")
+                               key="dates", bind="query-params")
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             date_from, date_to = picked
         if (date_from, date_to) == (lo, hi):
@@ -112,9 +113,13 @@ def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Se
 
 
 def download(df: pd.DataFrame, name: str, label: str = "CSV") -> None:
-    st.download_button(f":material/download: {label}", df.to_csv(index=False).encode("utf-8"),
-                       file_name=f"cohort-{name}.csv", mime="text/csv", key=f"cohort_dl_{name}")
+    """The view's data with friendly column names and rounded values (``friendly``)."""
+    st.download_button(f"{label}: {name.replace('-', ' ')}", friendly(df).to_csv(index=False).encode("utf-8"),
+                       file_name=f"cohort-{name}.csv", mime="text/csv", key=f"cohort_dl_{name}",
+                       icon=":material/download:", on_click="ignore")
 
 
-def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, theme=None, key=key)
+def chart(fig, key: str, data: pd.DataFrame | None = None, name: str | None = None) -> None:
+    """The chart with its data (friendly names, rounded) as the CSV beside it."""
+    csv = None if data is None else friendly(data).to_csv(index=False).encode("utf-8")
+    _chart(fig, key=key, csv=csv, name=name)

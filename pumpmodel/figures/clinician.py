@@ -11,7 +11,7 @@ import pandas as pd
 from .. import library
 from ..evaluation import Evaluation
 from ..programs import Case, Program
-from ..units import num, when
+from ..units import fmt, num, when
 
 ERI_PCT_DEFAULT = 5.0  # pumpmodel.telemetry.ERI_BATTERY_PCT (assumed training value)
 MAX_PROJECTION_YEARS = 50  # pumpmodel.telemetry.MAX_PROJECTION_YEARS: further away is "not projectable"
@@ -28,6 +28,7 @@ class Item:
     value: str
     help: str = ""
     note: str = ""  # e.g. "in 45.2 days"
+    alert: bool = False  # needs attention (e.g. a negative margin): drawn outlined, said in words
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def program_text(p: Program) -> str:
     if p.mode == "flex":
         mode += " (every day, %d steps)" % len(p.steps) if p.steps is not None else " (per weekday)"
     if p.mode == "periodic_bolus":
-        mode += f" ({len(p.boluses)} bolus pattern(s) on {num(p.rate_ml_per_day)} mL/day background)"
+        mode += f" ({len(p.boluses)} bolus pattern(s) on {fmt(p.rate_ml_per_day, 'mL/day')} background)"
     return mode
 
 
@@ -98,7 +99,7 @@ def _date(label: str, t: datetime | None, now: datetime, help: str) -> Item:
     if t is None:
         return Item(label, "never", help)
     days = (t - now).total_seconds() / 86400
-    note = f"in {num(days, 3)} days" if days >= 0 else f"{num(-days, 3)} days ago"
+    note = f"in {fmt(days, 'days')}" if days >= 0 else f"{fmt(-days, 'days')} ago"
     return Item(label, f"{t:%Y-%m-%d %H:%M}", help, note)
 
 
@@ -107,46 +108,50 @@ def overview_items(case: Case, ev: Evaluation, battery: Battery) -> dict[str, li
     spec, prog, now = case.pump.spec, case.proposed, case.now
     pump = [
         Item("pump profile", spec.name, spec.label + ". " + spec.source),
-        Item("reservoir size", f"{num(spec.reservoir_ml)} mL", spec.source),
+        Item("reservoir size", fmt(spec.reservoir_ml, "mL"), spec.source),
         Item("mode", program_text(prog), "Infusion mode of the program running now"),
-        Item("drug(s)", ", ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in prog.drugs),
+        Item("drug(s)", ", ".join(f"{e.drug} {fmt(e.concentration, e.unit)}" for e in prog.drugs),
              "; ".join(f"{e.drug}: supplied {', '.join(num(c) for c in e.spec.supplied_concentrations) or 'compounded'}"
                        f" {e.spec.concentration_unit}; concentration recommended max {num(e.spec.concentration.soft_max)}"
                        f" {e.spec.concentration_unit} ({e.spec.concentration.source})" for e in prog.drugs)),
     ]
-    therapy = [Item("daily volume", f"{num(ev.daily_volume_ml)} mL/day", _explain(ev, "daily_volume_ml"))]
+    therapy = [Item("daily volume", fmt(ev.daily_volume_ml, "mL/day"), _explain(ev, "daily_volume_ml"))]
     for drug, dose in ev.daily_dose.items():
         d = library.drug(drug)
-        therapy.append(Item(f"{drug} daily dose", f"{num(dose.amount, 4)} {dose.unit}",
+        therapy.append(Item(f"{drug} daily dose", fmt(dose.amount, dose.unit),
                             _explain(ev, f"daily_dose.{drug}")))
         if prog.ptm is not None:
-            therapy.append(Item(f"{drug} max with PTM", f"{num(ev.max_daily_dose[drug].amount, 4)} {dose.unit}",
-                                _explain(ev, "max_daily_volume_ml") + f". Recommended max {num(d.dose_per_day.soft_max)}"
-                                f" {dose.unit} ({d.dose_per_day.source})"))
+            therapy.append(Item(f"{drug} max with PTM", fmt(ev.max_daily_dose[drug].amount, dose.unit),
+                                _explain(ev, "max_daily_volume_ml") + f". Recommended max {fmt(d.dose_per_day.soft_max, dose.unit)}"
+                                f" ({d.dose_per_day.source})"))
+    margin_alert = False
     margin_help = "days between the refill-by date and the next appointment (negative: refill is due before it)"
     if case.next_appointment is not None and ev.refill_by is not None:
-        margin = f"{num((ev.refill_by - case.next_appointment).total_seconds() / 86400, 3)} days"
+        margin_days = (ev.refill_by - case.next_appointment).total_seconds() / 86400
+        margin, margin_alert = fmt(margin_days, "days"), margin_days < 0
     elif ev.refill_by is not None:
-        margin, margin_help = f"{num((ev.refill_by - now).total_seconds() / 86400, 3)} days", \
+        margin, margin_help = fmt((ev.refill_by - now).total_seconds() / 86400, "days"), \
             "days from now to the refill-by date (no appointment booked)"
     else:
         margin = "no refill needed (nothing delivered)"
     reservoir = [
-        Item("reservoir now", f"{num(case.start_volume_ml, 4)} mL of {num(spec.reservoir_ml)} mL",
+        Item("reservoir now", f"{fmt(case.start_volume_ml, 'mL')} of {fmt(spec.reservoir_ml, 'mL')}",
              f"the pump's own estimate at {when(now)} (last telemetry sample), as interrogation shows it: "
              "counted from the programmed delivery, so it does not know about delivery inaccuracy or a "
              "pocket fill. The refill's withdrawn volume shows the real residual"),
         _date("low-reservoir alarm", ev.low_reservoir_alarm_at, now,
-              f"alarm at {num(ev.low_reservoir_alarm_ml)} mL. " + _explain(ev, "low_reservoir_alarm_at")),
+              f"alarm at {fmt(ev.low_reservoir_alarm_ml, 'mL')}. " + _explain(ev, "low_reservoir_alarm_at")),
         _date("refill by", ev.refill_by, now, _explain(ev, "refill_by")),
         _date("empty", ev.empty_at, now, _explain(ev, "empty_at")),
         _date("next appointment", case.next_appointment, now, "from the clinic schedule in the telemetry"),
-        Item("days of margin", margin, margin_help),
+        Item("days of margin", margin, margin_help,
+             "refill is due before the next appointment: bring the visit forward" if margin_alert else "",
+             alert=margin_alert),
     ]
     if battery.now_pct is None:
         power = [Item("battery", "none (gas-driven pump)", battery.basis)]
     else:
-        power = [Item("battery now", f"{num(battery.now_pct, 3)} %", "last telemetry sample"),
+        power = [Item("battery now", fmt(battery.now_pct, "%"), "last telemetry sample"),
                  _date("projected ERI", battery.eri_at, now, battery.basis),
                  _date("projected end of service", battery.eos_at, now, battery.basis)]
     return {"Pump": pump, "Therapy now": therapy, "Reservoir and refill": reservoir, "Battery": power}

@@ -9,11 +9,47 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import OKABE_ITO, PALETTE, SEVERITY_COLOURS, base_layout
+from ..units import d3, round_frame
 
-PTM_COLOURS = {"granted": OKABE_ITO["blue"], "denied_lockout": OKABE_ITO["orange"],
-               "denied_daily_max": OKABE_ITO["vermillion"]}
+from .style import OKABE_ITO, PALETTE, PTM_COLOURS as _STATE_COLOURS, SEVERITY_COLOURS, base_layout, event_label
+
 PTM_LABELS = {"granted": "granted", "denied_lockout": "denied: lockout", "denied_daily_max": "denied: daily maximum"}
+PTM_COLOURS = {col: _STATE_COLOURS[label] for col, label in PTM_LABELS.items()}  # the same colours on every page
+
+
+MIN_PUMPS = 5  # a statistic over fewer pumps is hidden (noise, and it could single out a patient)
+
+#: column names people read (tables and CSV exports); values are rounded by the unit in the name
+COLUMNS = {
+    "pump_id": "pump", "source_group": "population", "profile": "pump profile", "indication": "indication",
+    "drug": "drug", "unit": "dose unit", "alarm_level_ml": "alarm level (mL)", "pump_days": "pump-days",
+    "days_below_alarm": "days below alarm", "min_reservoir_ml": "lowest (mL)", "alarms": "alarms",
+    "critical_alarms": "critical alarms", "refills": "refills", "refill_discrepancies": "refill discrepancies",
+    "intervals": "intervals", "min_days": "min (days)", "q1_days": "lower quartile (days)",
+    "median_days": "median (days)", "q3_days": "upper quartile (days)", "max_days": "max (days)",
+    "mean_days": "mean (days)", "bin_start_ml": "margin from (mL)", "month_since_implant": "month since implant",
+    "pumps": "pumps", "q1": "lower quartile (per day)", "median": "median (per day)", "q3": "upper quartile (per day)",
+    "kind": "alarm", "severity": "severity", "per_1000_pump_days": "per 1000 pump-days", "hour": "hour of day",
+    "granted": "granted", "denied_lockout": "denied: lockout", "denied_daily_max": "denied: daily maximum",
+    "limit_ml": "limit (mL)", "flagged": "flagged", "flagged_pct": "flagged (%)", "timestamp": "refill at",
+    "expected_residual_ml": "expected residual (mL)", "withdrawn_ml": "withdrawn (mL)",
+    "difference_ml": "withdrawn - expected (mL)", "pumps_selected": "pumps selected",
+    "pumps_with_data": "pumps with data", "sample_hours": "sample hours",
+}
+
+
+def friendly(df: pd.DataFrame) -> pd.DataFrame:
+    """A query result as people read it: plain column names, rounded values, plain event and
+    indication words (``alarm_eri`` -> "battery replacement due (ERI)")."""
+    out = df.copy()
+    for col in ("kind",):
+        if col in out:
+            out[col] = out[col].map(pretty)
+    for col in ("indication", "severity", "source_group"):
+        if col in out and out[col].dtype == object:
+            out[col] = out[col].str.replace("_", " ").str.replace("non critical", "non-critical")
+    units = {"q1": "mg/day", "median": "mg/day", "q3": "mg/day", "pump_days": "days", "per_1000_pump_days": None}
+    return round_frame(out, units).rename(columns=COLUMNS)
 
 
 def _colour_map(values) -> dict[str, str]:
@@ -35,15 +71,18 @@ def _empty(fig: go.Figure, text: str = "No data in this selection") -> go.Figure
 
 
 def pretty(kind: str) -> str:
-    return kind.removeprefix("alarm_").replace("_", " ")
+    return event_label(kind)
 
 
 def refill_intervals(df: pd.DataFrame) -> go.Figure:
-    """Box per drug from precomputed statistics (whiskers: min to max)."""
+    """Box per drug from precomputed statistics (whiskers: min to max); drugs with fewer than
+    ``MIN_PUMPS`` intervals are left out."""
     fig = go.Figure()
     base_layout(fig, "Refill intervals by drug", "drug", "days between refills (days)")
+    if not df.empty:
+        df = df[df["intervals"] >= MIN_PUMPS]
     if df.empty:
-        return _empty(fig)
+        return _empty(fig, f"No data in this selection (drugs with fewer than {MIN_PUMPS} intervals are hidden)")
     colours = _colour_map(df["drug"])
     for r in df.itertuples():
         fig.add_trace(go.Box(
@@ -82,15 +121,16 @@ def reservoir_margin(df: pd.DataFrame, bin_ml: float = 0.5) -> go.Figure:
     return fig
 
 
-def dose_trajectory(df: pd.DataFrame, min_pumps: int = 3) -> go.Figure:
+def dose_trajectory(df: pd.DataFrame, min_pumps: int = MIN_PUMPS) -> go.Figure:
     """Median daily dose and interquartile band by month since implant, one panel per drug
     (months with fewer than ``min_pumps`` pumps are left out: a median of one or two pumps is noise)."""
     if not df.empty:
         df = df[df["pumps"] >= min_pumps]
     drugs = sorted(df["drug"].unique()) if not df.empty else []
     if not drugs:
-        return _empty(base_layout(go.Figure(), "Daily dose by month since implant", "months since implant (months)",
-                                  "dose (per day)"))
+        return _empty(base_layout(go.Figure(), "Daily dose by month since implant", "time since implant (months)",
+                                  "dose (per day)"), f"No data in this selection (months with fewer than {min_pumps} "
+                                                     "pumps are hidden)")
     cols = 2 if len(drugs) > 1 else 1
     rows = math.ceil(len(drugs) / cols)
     units = df.groupby("drug")["unit"].first()
@@ -111,12 +151,14 @@ def dose_trajectory(df: pd.DataFrame, min_pumps: int = 3) -> go.Figure:
             x=x, y=g["median"], mode="lines+markers", name=drug, line=dict(color=colours[drug], width=2),
             marker=dict(size=4), showlegend=False,
             customdata=list(zip(g["q1"], g["q3"], g["pump_days"], g["pumps"])),
-            hovertemplate=(f"<b>{drug}</b>, month %{{x:.0f}}<br>median %{{y:.4g}} {unit}"
-                           f"<br>IQR %{{customdata[0]:.4g}} to %{{customdata[1]:.4g}} {unit}"
+            hovertemplate=(f"<b>{drug}</b>, month %{{x:.0f}}<br>median %{{y:{d3(unit)}}} {unit}"
+                           f"<br>IQR %{{customdata[0]:{d3(unit)}}} to %{{customdata[1]:{d3(unit)}}} {unit}"
                            "<br>%{customdata[2]:,} pump-days, %{customdata[3]:,} pumps<extra></extra>"),
         ), row=r, col=c)
         fig.update_yaxes(title_text=f"dose ({unit})", rangemode="tozero", row=r, col=c)
-        fig.update_xaxes(title_text="months since implant (months)", row=r, col=c)
+        span = float(x.max() - x.min()) if len(x) else 1.0
+        fig.update_xaxes(title_text="time since implant (months)", tick0=0, dtick=max(1, math.ceil(span / 8)),
+                         tickformat="d", row=r, col=c)
     base_layout(fig, None, height=max(340, 300 * rows))
     fig.update_layout(margin=dict(t=50))
     return fig

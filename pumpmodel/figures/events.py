@@ -6,18 +6,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..telemetry_schema import EVENT_KINDS, SEVERITIES
-from .style import OKABE_ITO, SEVERITY_COLOURS, base_layout
+from ..units import fmt
+from .style import PTM_COLOURS, SEVERITY_COLOURS, base_layout, event_label
 
 SEVERITY_LABELS = {"critical": "critical", "non_critical": "non-critical", "info": "info"}
 SEVERITY_SYMBOLS = {"critical": "x", "non_critical": "triangle-up", "info": "circle"}  # shape too, not colour only
 PTM_KINDS = {"ptm_granted": "granted", "ptm_denied_lockout": "denied: lockout",
              "ptm_denied_daily_max": "denied: daily maximum"}
-PTM_COLOURS = {"granted": OKABE_ITO["green"], "denied: lockout": OKABE_ITO["orange"],
-               "denied: daily maximum": OKABE_ITO["vermillion"]}
 
 
 def kind_label(kind: str) -> str:
-    return kind.replace("_", " ")
+    return event_label(kind)
 
 
 def events_timeline(events: pd.DataFrame, kinds: list[str] | None = None, title: str | None = None) -> go.Figure:
@@ -52,7 +51,7 @@ def _detail(row: pd.Series) -> str:
                       ("added_ml", "mL added")):
         v = row.get(col)
         if v is not None and pd.notna(v):
-            parts.append(f"{v:.3g} {unit}")
+            parts.append(f"{fmt(v, 'mL', with_unit=False)} {unit}")
     return ", ".join(parts) or kind_label(str(row["kind"]))
 
 

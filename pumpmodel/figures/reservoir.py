@@ -16,7 +16,8 @@ from .. import library
 from ..evaluation import Evaluation
 from ..programs import Case
 from ..schedule import from_seconds, profile_for, to_seconds, worst_case_profile
-from ..units import num, when
+from ..units import d3, fmt, num, when
+from .annotate import annotate_events, notable_events
 from .style import OKABE_ITO, base_layout
 
 STOPPED_HORIZON = timedelta(days=90)
@@ -124,6 +125,36 @@ def markers(case: Case, ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["label", "time", "volume_ml", "note"])
 
 
+#: short labels written beside the markers (the legend keeps only the lines)
+MARKER_TEXT = {"now": "now", "refill by": "refill by", "low-reservoir alarm": "alarm",
+               "alarm, all PTM boluses": "alarm (all PTM)", "empty": "empty", "next appointment": "appointment"}
+WINDOWS = {"key": "from the key event", "120": "last 120 days", "all": "whole record"}
+KEY_EVENT_KINDS = ("alarm_low_reservoir", "alarm_empty_reservoir", "alarm_motor_stall", "alarm_catheter_occlusion",
+                   "alarm_eri", "alarm_end_of_service", "mri")
+
+
+def window_start(window: str, now: datetime, events: pd.DataFrame | None = None,
+                 refills: pd.DataFrame | None = None) -> pd.Timestamp | None:
+    """Where the chart opens: ``"all"`` -> None (whole record), ``"120"`` -> 120 days before now,
+    ``"key"`` (default) -> 120 days before now or earlier, 14 days before the first alarm, MRI or
+    flagged refill of the last year, so each story's key event (Patient A's March low-reservoir
+    alarm) is on screen."""
+    if window == "all":
+        return None
+    start = pd.Timestamp(now) - pd.Timedelta(days=120)
+    if window != "key":
+        return start
+    year_ago = pd.Timestamp(now) - pd.Timedelta(days=365)
+    times = []
+    if events is not None and len(events):
+        ts = pd.to_datetime(events["timestamp"])
+        times += list(ts[events["kind"].isin(KEY_EVENT_KINDS) & (ts >= year_ago)])
+    if refills is not None and len(refills) and "flagged" in refills:
+        d = pd.to_datetime(refills["date"])
+        times += list(d[refills["flagged"].astype(bool) & (d >= year_ago)])
+    return min([start] + [t - pd.Timedelta(days=14) for t in times])
+
+
 MARKER_STYLE = {
     "now": ("circle", OKABE_ITO["black"]),
     "refill by": ("star", OKABE_ITO["green"]),
@@ -135,13 +166,15 @@ MARKER_STYLE = {
 
 
 def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: str | None = None,
-                     refills: pd.DataFrame | None = None, history_days: float | None = 120) -> go.Figure:
+                     refills: pd.DataFrame | None = None, start: pd.Timestamp | None = None,
+                     events: pd.DataFrame | None = None) -> go.Figure:
     """Reservoir over the record (telemetry: the pump's estimate; the simulated
-    true volume dotted where it differs) and the projection to empty.
-    The initial view shows the last ``history_days`` and the whole
-    projection (double-click the chart for the whole record)."""
+    true volume dotted where it differs) and the projection to empty, with the notable
+    ``events`` (MRI, occlusion, alarms) labelled and the lowest reading marked.
+    The view opens at ``start`` (None: the whole record) and shows the whole projection."""
     fig = go.Figure()
-    hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL"
+    ml = d3("mL")
+    hover_ml = "%{x|%Y-%m-%d %H:%M}: %{y:" + ml + "} mL"
     if samples is not None and len(samples):
         ts = pd.to_datetime(samples["timestamp"])
         x = ts.to_numpy().astype("datetime64[s]").astype(np.int64) / 3600.0
@@ -151,21 +184,22 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
         idx = thin_line(x, est, HISTORY_TOL_ML)
         fig.add_trace(go.Scatter(x=ts.iloc[idx], y=est[idx], mode="lines",
                                  name="reservoir (telemetry)", line=dict(color=OKABE_ITO["blue"], width=1.5),
-                                 hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL, the pump's estimate"
+                                 hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:" + ml + "} mL, the pump's estimate"
                                                "<extra>telemetry</extra>"))
         gx, gy = _true_where_different(ts, x, true, est)
         if len(gx):
             fig.add_trace(go.Scatter(
                 x=gx, y=gy, mode="lines", name=TRUE_VOLUME_NAME, connectgaps=False,
                 line=dict(color=OKABE_ITO["black"], width=1, dash="dot"),
-                hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.2f} mL really in the reservoir (simulation only)"
+                hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:" + ml + "} mL really in the reservoir (simulation only)"
                               "<extra>true volume</extra>"))
     if refills is not None and len(refills):
         fig.add_trace(go.Scatter(
             x=refills["date"], y=refills["added_ml"], mode="markers", name="refill",
             marker=dict(symbol="circle-open", size=9, color=OKABE_ITO["blue"], line=dict(width=2)),
             customdata=refills[["withdrawn_ml", "added_ml"]].to_numpy(),
-            hovertemplate="refill %{x|%Y-%m-%d}: withdrawn %{customdata[0]:.2f} mL, added %{customdata[1]:.2f} mL"
+            hovertemplate="refill %{x|%Y-%m-%d}: withdrawn %{customdata[0]:" + ml + "} mL, added %{customdata[1]:"
+                          + ml + "} mL"
                           "<extra></extra>"))
     proj = projection(case)
     fig.add_trace(go.Scatter(x=proj["time"], y=proj["programmed_ml"], mode="lines", name="projection (programmed)",
@@ -176,28 +210,52 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
                              fillcolor="rgba(213,94,0,0.15)", hovertemplate=hover_ml + "<extra>worst case</extra>"))
     lra = ev.low_reservoir_alarm_ml
     fig.add_hline(y=lra, line=dict(color=OKABE_ITO["orange"], width=1.5, dash="dot"),
-                  annotation_text=f"low-reservoir alarm {num(lra)} mL", annotation_position="top left")
-    for m in markers(case, ev).itertuples():
+                  annotation_text=f"low-reservoir alarm {fmt(lra, 'mL')}", annotation_position="top left")
+    # dated markers labelled where they are (not in the legend), never clipped by the axes; each label
+    # sits at the end of its own arrow, fanned out by date order, so close dates do not overwrite
+    for i, m in enumerate(markers(case, ev).sort_values("time").itertuples()):
         symbol, colour = MARKER_STYLE[m.label]
         fig.add_trace(go.Scatter(
-            x=[m.time], y=[m.volume_ml], mode="markers", name=m.label,
-            marker=dict(symbol=symbol, size=14, color=colour, line=dict(width=1.5, color=colour)),
-            hovertemplate=f"<b>{m.label}</b> {when(m.time.to_pydatetime())}<br>%{{y:.2f}} mL<br>{m.note}"
+            x=[m.time], y=[m.volume_ml], mode="markers", name=m.label, showlegend=False, cliponaxis=False,
+            marker=dict(symbol=symbol, size=13, color=colour, line=dict(width=1.5, color=colour)),
+            hovertemplate=f"<b>{m.label}</b> {when(m.time.to_pydatetime())}<br>{fmt(m.volume_ml, 'mL')}<br>{m.note}"
                           "<extra></extra>"))
+        down = m.volume_ml > case.pump.spec.reservoir_ml / 2
+        fig.add_annotation(x=m.time, y=m.volume_ml, text=MARKER_TEXT[m.label], showarrow=True, arrowcolor=colour,
+                           arrowwidth=1, ax=-70 if m.label != "now" else -40, ay=(1 if down else -1) * (24 + 20 * i),
+                           font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.9)", xanchor="right")
     if case.next_appointment is not None:
         fig.add_vline(x=case.next_appointment, line=dict(color=OKABE_ITO["purple"], width=1, dash="dot"))
     fig.add_vline(x=case.now, line=dict(color=OKABE_ITO["black"], width=1, dash="dot"))
+    if samples is not None and len(samples):
+        _mark_lowest(fig, ts, est, true, start)
+    annotate_events(fig, notable_events(events, start))
     cap = case.pump.spec.reservoir_ml
-    base_layout(fig, title=title, x_title="date (pump clock)", y_title="reservoir volume (mL)", height=460)
-    fig.update_yaxes(range=[0, cap * 1.08])
-    if history_days is not None:
-        end = max([proj["time"].iloc[-1]] + ([pd.Timestamp(case.next_appointment)] if case.next_appointment else []))
-        start = pd.Timestamp(case.now) - pd.Timedelta(days=history_days)
-        fig.update_xaxes(range=[start, end + (end - start) * 0.03])
-    # legend on the right, one entry per line: below the plot it collided with the axis title
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left",
-                                  font=dict(size=12)), margin=dict(r=10))
+    base_layout(fig, title=title, x_title="date (pump clock)", y_title="reservoir volume (mL)", height=480)
+    fig.update_yaxes(range=[0, cap * 1.12])
+    end = max([proj["time"].iloc[-1]] + ([pd.Timestamp(case.next_appointment)] if case.next_appointment else []))
+    first = start if start is not None else (pd.Timestamp(samples["timestamp"].min()) if samples is not None
+                                             and len(samples) else pd.Timestamp(case.now))
+    fig.update_xaxes(range=[first, end + (end - first) * 0.05])  # room for the last marker's label
+    # legend: the lines only, in rows under the axis title (it wraps on a phone, never over the title)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0, font=dict(size=12)),
+                      margin=dict(t=60 if title else 30, r=20, b=120))
     return fig
+
+
+def _mark_lowest(fig: go.Figure, ts: pd.Series, est: np.ndarray, true: np.ndarray, start: pd.Timestamp | None) -> None:
+    """Arrow to the lowest reading in view; where the simulated true volume was lower (Patient A's
+    "0.38 mL left" in March 2026, while the pump counted 0.706 mL) both are written."""
+    shown = np.flatnonzero(ts.to_numpy() >= np.datetime64(start)) if start is not None else np.arange(len(est))
+    if not len(shown):
+        return
+    i = shown[np.argmin(est[shown])]
+    text = f"lowest {fmt(est[i], 'mL')} ({ts.iloc[i]:%Y-%m-%d})"
+    if abs(true[i] - est[i]) > TRUE_VOLUME_MIN_DIFF_ML:
+        text = f"{ts.iloc[i]:%Y-%m-%d}: {fmt(true[i], 'mL')} left<br>(pump's estimate {fmt(est[i], 'mL')})"
+    fig.add_annotation(x=ts.iloc[i], y=est[i], text=text, xanchor="left", ax=60, ay=-70,
+                       showarrow=True, arrowhead=2, font=dict(size=12, color=OKABE_ITO["black"]),
+                       bgcolor="rgba(255,255,255,0.85)")
 
 
 def refill_table(refills: pd.DataFrame, limit_ml: float) -> pd.DataFrame:

@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from ..programs import WEEKDAYS, Program, minutes_to_hhmm
 from ..schedule import DAY_S, profile_for
-from ..units import num
+from ..units import d3, fmt, num
+from .annotate import annotate_events, notable_events
 from .style import OKABE_ITO, PALETTE, base_layout
 
 RATE_TITLE = "rate (mL/day)"
@@ -67,7 +68,7 @@ def rate_step_figure(program: Program, day: str | None = None, title: str | None
     n = len(concs)
     right = 1.0 - 0.09 * max(0, n - 1)
     fig = go.Figure()
-    hover = "%{x:.2f} h: %{y:.4g} mL/day<extra>rate</extra>"
+    hover = "%{x:.2f} h: %{y:" + d3("mL/day") + "} mL/day<extra>rate</extra>"
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(shape="hv", width=3, color=OKABE_ITO["blue"]),
                              name="basal rate (mL/day)", hovertemplate=hover))
     ymax = max(max(y), 1e-9) * 1.25
@@ -78,7 +79,8 @@ def rate_step_figure(program: Program, day: str | None = None, title: str | None
             x=boluses["start_h"], y=[max(y) * 1.15] * len(boluses), mode="markers",
             marker=dict(symbol="triangle-down", size=13, color=OKABE_ITO["vermillion"]),
             name="periodic bolus", customdata=boluses[["volume_ml", "duration_min"]].to_numpy(),
-            hovertemplate="bolus at %{x:.2f} h: %{customdata[0]:.4g} mL over %{customdata[1]:.0f} min<extra></extra>"))
+            hovertemplate="bolus at %{x:.2f} h: %{customdata[0]:" + d3("mL") + "} mL over %{customdata[1]:.0f} min"
+                          "<extra></extra>"))
     layout_axes = {}
     for i, (drug, conc) in enumerate(concs.items()):
         unit = _dose_unit(program, drug)
@@ -91,7 +93,7 @@ def rate_step_figure(program: Program, day: str | None = None, title: str | None
         fig.add_trace(go.Scatter(
             x=x, y=[v * conc for v in y], yaxis=f"y{i + 2}", mode="lines", name=f"{drug} dose ({unit})",
             line=dict(shape="hv", width=0.5, color=colour, dash="dot"), showlegend=False,
-            hovertemplate=f"%{{x:.2f}} h: %{{y:.4g}} {unit}<extra>{drug}</extra>"))
+            hovertemplate=f"%{{x:.2f}} h: %{{y:{d3(unit)}}} {unit}<extra>{drug}</extra>"))
     fig.update_layout(**layout_axes)
     note = ptm_text(program)
     if note:  # PTM settings under the title, so the figure stands on its own
@@ -119,7 +121,7 @@ def week_heatmap(program: Program, title: str | None = None) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         z=rates.to_numpy(), x=list(rates.columns), y=list(rates.index), colorscale="Cividis",
         colorbar=dict(title=dict(text="mL/day")),
-        hovertemplate="%{y} %{x}: %{z:.4g} mL/day<extra></extra>"))
+        hovertemplate="%{y} %{x}: %{z:" + d3("mL/day") + "} mL/day<extra></extra>"))
     base_layout(fig, title=title, x_title="hour of day (h)", y_title="weekday", height=320)
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -195,9 +197,10 @@ def daily_doses(samples: pd.DataFrame, programs: list[tuple[datetime, Program]])
 
 
 def dose_history_figure(samples: pd.DataFrame, programs: list[tuple[datetime, Program]],
-                        title: str | None = None) -> go.Figure:
+                        title: str | None = None, events: pd.DataFrame | None = None) -> go.Figure:
     """Daily dose over the whole record, one panel per drug (each in its own
-    unit), delivered (incl. PTM) and programmed, with program changes marked."""
+    unit), delivered (incl. PTM) and programmed, with program changes marked and the
+    notable ``events`` (MRI, occlusion, alarms) labelled."""
     daily = daily_doses(samples, programs)
     drugs = list(dict.fromkeys(daily["drug"])) or ["(no drug)"]
     fig = make_subplots(rows=len(drugs), cols=1, shared_xaxes=True, vertical_spacing=0.08)
@@ -208,11 +211,11 @@ def dose_history_figure(samples: pd.DataFrame, programs: list[tuple[datetime, Pr
             x=d["date"], y=d["programmed_dose"], mode="lines", line=dict(shape="hv", color=OKABE_ITO["sky_blue"],
                                                                           width=2, dash="dash"),
             name="programmed dose", legendgroup="prog", showlegend=i == 1,
-            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.4g}} {unit} programmed<extra>{drug}</extra>"), row=i, col=1)
+            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:{d3(unit)}}} {unit} programmed<extra>{drug}</extra>"), row=i, col=1)
         fig.add_trace(go.Scatter(
             x=d["date"], y=d["delivered_dose"], mode="lines", line=dict(color=PALETTE[0], width=2),
             name="delivered dose (incl. PTM)", legendgroup="deliv", showlegend=i == 1,
-            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:.4g}} {unit} delivered<extra>{drug}</extra>"), row=i, col=1)
+            hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:{d3(unit)}}} {unit} delivered<extra>{drug}</extra>"), row=i, col=1)
         fig.update_yaxes(title_text=f"{drug} ({unit})", rangemode="tozero", row=i, col=1)
     changes = programs[1:]
     if changes:
@@ -223,16 +226,18 @@ def dose_history_figure(samples: pd.DataFrame, programs: list[tuple[datetime, Pr
             marker=dict(symbol="diamond", size=11, color=OKABE_ITO["orange"], line=dict(width=1, color="black")),
             text=[_change_text(prev, new) for (_, prev), (_, new) in zip(programs, programs[1:])],
             hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{text}<extra>program change</extra>"), row=1, col=1)
-    base_layout(fig, title=title, height=260 + 160 * len(drugs))
-    fig.update_xaxes(title_text="date", row=len(drugs), col=1)
+    annotate_events(fig, notable_events(events))
+    base_layout(fig, title=title, height=280 + 160 * len(drugs))
+    fig.update_layout(legend=dict(xanchor="left", x=0), margin=dict(t=90 if title else 50))
+    fig.update_xaxes(title_text="date (pump clock)", row=len(drugs), col=1)
     return fig
 
 
 def _change_text(old: Program, new: Program) -> str:
     v0, v1 = profile_for(old).daily_volume_ml, profile_for(new).daily_volume_ml
-    parts = [f"{num(v0, 5)} to {num(v1, 5)} mL/day ({new.mode.replace('_', ' ')})"]
+    parts = [f"{fmt(v0, 'mL/day')} to {fmt(v1, 'mL/day')} ({new.mode.replace('_', ' ')})"]
     for e in new.drugs:
         c_old = old.concentrations().get(e.drug, 0.0)
-        parts.append(f"{e.drug}: {num(v0 * c_old, 5)} to {num(v1 * e.concentration_in_drug_unit, 5)} "
-                     f"{e.spec.dose_unit}")
+        unit = e.spec.dose_unit
+        parts.append(f"{e.drug}: {fmt(v0 * c_old, unit)} to {fmt(v1 * e.concentration_in_drug_unit, unit)}")
     return "<br>".join(parts)

@@ -40,3 +40,28 @@ def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = 
     if y_title:
         fig.update_yaxes(title_text=y_title)
     return fig
+
+#: One colour per state on every page: granted green, lockout orange, daily maximum vermillion.
+PTM_COLOURS = {"granted": OKABE_ITO["green"], "denied: lockout": OKABE_ITO["orange"],
+               "denied: daily maximum": OKABE_ITO["vermillion"]}
+
+#: Event kinds in plain words, on every page (timeline, filters, alarm tables, cohort).
+EVENT_LABELS = {
+    "program_change": "program change",
+    "refill": "refill",
+    "alarm_low_reservoir": "low-reservoir alarm",
+    "alarm_empty_reservoir": "empty-reservoir alarm",
+    "alarm_eri": "battery replacement due (ERI)",
+    "alarm_end_of_service": "battery end of service",
+    "alarm_motor_stall": "motor stall",
+    "alarm_catheter_occlusion": "catheter occlusion",
+    "ptm_granted": "patient bolus granted",
+    "ptm_denied_lockout": "patient bolus denied: lockout",
+    "ptm_denied_daily_max": "patient bolus denied: daily maximum",
+    "mri": "MRI",
+    "clinician_bolus": "clinician bolus",
+}
+
+
+def event_label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, kind.replace("_", " "))
