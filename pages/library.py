@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pumpmodel import library
-from pumpmodel.units import round_frame
+from pumpmodel.units import text_frame
 from ui.common import disclaimer
 
 st.title("Drug library and pump profiles")
@@ -14,9 +14,9 @@ st.markdown(
 # static tables: every cell wraps, nothing is cut off (interactive grids truncated the long
 # "supplied" and "source" texts); on a phone the table scrolls sideways
 st.subheader("Drugs")
-st.table(round_frame(library.drug_table()).set_index("drug"))
+st.table(text_frame(library.drug_table()).set_index("drug"))
 st.subheader("Pump profiles")
-st.table(round_frame(library.profile_table()).set_index("profile"))
+st.table(text_frame(library.profile_table()).set_index("profile"))
 with st.expander("Drug-specific notes"):
     for d in library.drugs().values():
         if d.hazard_note:

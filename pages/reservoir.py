@@ -18,7 +18,7 @@ window = window or "key"
 start = fig.window_start(window, case.now, pt.events, refills)
 cached_chart(view, "reservoir", lambda: fig.reservoir_figure(
     pt.samples, case, ev, refills=refills, start=start, events=pt.events,
-    title="Reservoir volume: telemetry, then projection under the current program"), extra=window)
+    title="Reservoir: telemetry, then projection"), extra=window)
 groups = clinician.overview_items(case, ev, clinician.Battery(None, None, None, ""))
 items([i for i in groups["Reservoir and refill"] if i.label != "reservoir now"], columns=5)
 st.caption("The projection is exact: volume is linear between the schedule's step changes, where it is drawn. "

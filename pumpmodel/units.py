@@ -137,3 +137,16 @@ def round_frame(df, units: dict[str, str] | None = None):
         r = np.round(x * scale) / scale
         out[col] = np.where(r == 0, 0.0, r)
     return out
+
+
+def text_frame(df, units: dict[str, str] | None = None):
+    """A copy of ``df`` with every float column as text from :func:`fmt` (no unit: the column
+    name carries it; empty for missing): for static tables, which would print 20.0000."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col].dtype):
+            unit = (units or {}).get(col) or unit_of(str(col))
+            out[col] = [("" if pd.isna(v) else fmt(v, unit, with_unit=False)) for v in out[col]]
+    return out

@@ -100,7 +100,7 @@ def refill_intervals(df: pd.DataFrame) -> go.Figure:
 def reservoir_margin(df: pd.DataFrame, bin_ml: float = 0.5) -> go.Figure:
     """Histogram (stacked by pump profile) of the reservoir margin above the alarm level before refill."""
     fig = go.Figure()
-    base_layout(fig, "Reservoir margin at refill", "margin above the alarm level before refill (mL)",
+    base_layout(fig, "Reservoir margin at refill", "margin above alarm at refill (mL)",
                 "refills (count)", height=420)
     _legend_below(fig)
     if df.empty:

@@ -220,10 +220,14 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
             marker=dict(symbol=symbol, size=13, color=colour, line=dict(width=1.5, color=colour)),
             hovertemplate=f"<b>{m.label}</b> {when(m.time.to_pydatetime())}<br>{fmt(m.volume_ml, 'mL')}<br>{m.note}"
                           "<extra></extra>"))
-        down = m.volume_ml > case.pump.spec.reservoir_ml / 2
+        cap = case.pump.spec.reservoir_ml
+        if m.label == "now":
+            place = dict(ax=-40, ay=24 if m.volume_ml > cap / 2 else -24)
+        else:  # a ladder of labels (in mL on the y axis), one rung per marker in date order
+            place = dict(ax=-70, ayref="y", ay=cap * (0.25 + 0.1 * (i - 1)))
         fig.add_annotation(x=m.time, y=m.volume_ml, text=MARKER_TEXT[m.label], showarrow=True, arrowcolor=colour,
-                           arrowwidth=1, ax=-70 if m.label != "now" else -40, ay=(1 if down else -1) * (24 + 20 * i),
-                           font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.9)", xanchor="right")
+                           arrowwidth=1, font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.9)",
+                           xanchor="right", **place)
     if case.next_appointment is not None:
         fig.add_vline(x=case.next_appointment, line=dict(color=OKABE_ITO["purple"], width=1, dash="dot"))
     fig.add_vline(x=case.now, line=dict(color=OKABE_ITO["black"], width=1, dash="dot"))

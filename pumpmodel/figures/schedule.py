@@ -228,7 +228,7 @@ def dose_history_figure(samples: pd.DataFrame, programs: list[tuple[datetime, Pr
             hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{text}<extra>program change</extra>"), row=1, col=1)
     annotate_events(fig, notable_events(events))
     base_layout(fig, title=title, height=280 + 160 * len(drugs))
-    fig.update_layout(legend=dict(xanchor="left", x=0), margin=dict(t=90 if title else 50))
+    fig.update_layout(margin=dict(t=70 if title else 40))
     fig.update_xaxes(title_text="date (pump clock)", row=len(drugs), col=1)
     return fig
 

@@ -30,9 +30,11 @@ def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = 
         colorway=PALETTE,
         template="plotly_white",
         height=height,
-        margin=dict(l=70, r=30, t=60 if title else 30, b=60),
+        margin=dict(l=70, r=30, t=60 if title else 30, b=120),
         font=dict(size=13),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        # legend in rows under the x-axis title: above the plot it grew into the title when it
+        # wrapped (a phone, presentation fonts)
+        legend=dict(orientation="h", yanchor="top", y=-0.24, xanchor="left", x=0),
         hoverlabel=dict(font_size=13),
     )
     if x_title:
@@ -55,9 +57,9 @@ EVENT_LABELS = {
     "alarm_end_of_service": "battery end of service",
     "alarm_motor_stall": "motor stall",
     "alarm_catheter_occlusion": "catheter occlusion",
-    "ptm_granted": "patient bolus granted",
-    "ptm_denied_lockout": "patient bolus denied: lockout",
-    "ptm_denied_daily_max": "patient bolus denied: daily maximum",
+    "ptm_granted": "PTM granted",
+    "ptm_denied_lockout": "PTM denied: lockout",
+    "ptm_denied_daily_max": "PTM denied: daily max",
     "mri": "MRI",
     "clinician_bolus": "clinician bolus",
 }
