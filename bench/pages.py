@@ -109,7 +109,7 @@ def main() -> int:
             ctx = browser.new_context(viewport={"width": 1440, "height": 900})
             for warm, n in ((f"{app_url}/schedule?pump=story-a", expected_charts("schedule", "story-a")),
                             (f"{base_url}/?n=1", 1)):  # first loads compile and fill caches
-                timed_load(ctx, warm, n)
+                timed_load(ctx, warm, n, timeout_s=240)
             print(f"{'page':<12} {'mode':<8} {'pump':<9} {'charts':>6} {'page s':>7} {'baseline s':>10} {'ratio':>6}")
             for mode in args.modes.split(","):
                 for pump in args.pumps.split(","):

@@ -62,12 +62,3 @@ def test_presentation_mode_from_the_address_moves_the_controls_out_of_the_sideba
     normal = app({"pump": "story-a"}).run()
     assert [b for b in normal.sidebar.button if b.key == "present_switch"]
 
-
-def test_a_cohort_pump_in_the_address_is_restored(app):
-    """A shared link to a cohort pump (opened from the cohort explorer) shows that pump, not the default."""
-    at = app({"pump": "c00000"}).run()
-    assert not at.exception
-    assert at.selectbox(key="pump_picker").value == "c00000"
-    assert not at.sidebar.warning
-    bad = app({"pump": "../story"}).run()
-    assert "is not loaded" in bad.sidebar.warning[0].value

@@ -8,7 +8,6 @@ through the same checks as any uploaded telemetry.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -38,29 +37,6 @@ def pump_zip(folder: Path, pump_id: str) -> bytes | None:
             for f in sorted((folder / table / part).glob("*.parquet")):
                 zf.writestr(f"{table}/{part}/{f.name}", f.read_bytes())
     return buf.getvalue()
-
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
-
-
-def restore(pump_id: str) -> bool:
-    """Load a cohort pump named in the address (``?pump=c00189``, e.g. a shared link after
-    *open in the clinician views*) from the cohort folders; False when it is not there."""
-    from pumpmodel.cohort_queries import discover_cohorts
-    from pumpmodel.telemetry import TelemetryError
-    from ui import data
-
-    if not _SAFE_ID.match(pump_id) or ".." in pump_id:
-        return False
-    for folder in discover_cohorts(ROOT):
-        blob = pump_zip(folder, pump_id)
-        if blob is not None:
-            try:
-                data.add_upload(blob, f"cohort-{pump_id}.zip")
-            except TelemetryError:
-                return False
-            return True
-    return False
 
 
 def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data, state
-from ui.cohort_open import restore
 
 _KEY = "pump_picker"
 
@@ -29,9 +28,6 @@ def pump_picker() -> str | None:
         st.sidebar.info("No pumps loaded: upload telemetry.")
         return None
     wanted = state.selected_pump_id()
-    if wanted is not None and wanted not in ids and restore(wanted):  # a cohort pump from a shared link
-        pumps = data.pumps_table()
-        ids = list(pumps["pump_id"])
     if wanted not in ids:
         if wanted is not None:
             st.sidebar.warning(f"Pump {wanted!r} is not loaded (uploads last only for the browser session); "
