@@ -2,8 +2,6 @@
 
 - Streamlit's captions are drawn at 60 % opacity of the text colour: 3.9:1 on white, below
   WCAG AA (4.5:1) and flagged by axe-core as a serious colour-contrast problem; 80 % gives 7:1.
-- The sidebar's pump picker cut long patient labels ("Patient A: spinal cord injury, bacl"):
-  the chosen value wraps instead.
 - Chart toolbars (Plotly's mode bar) sit over the chart title on narrow screens: on touch
   screens they only appear when the chart is touched.
 """
@@ -15,8 +13,6 @@ _CSS = """
 <style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
 .pt-label, .pt-note { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
-[data-testid="stSidebar"] [data-baseweb="select"] div { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
 @media (hover: none), (max-width: 640px) {
   .js-plotly-plot .modebar-container { display: none; }
   .js-plotly-plot:active .modebar-container, .js-plotly-plot:focus-within .modebar-container { display: block; }
