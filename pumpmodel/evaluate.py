@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from . import guardrails, library
 from .evaluation import SEVERITY_ORDER, BridgeBolus, Dose, Evaluation, Explanation
-from .programs import Case, Program
+from .programs import Case, Program, bolus_pattern_s
 from .schedule import from_seconds, profile_for, to_seconds, worst_case_profile
 from .units import clean, num, when
 
@@ -64,15 +64,16 @@ def _stability(case: Case) -> tuple[float | None, datetime | None]:
 def evaluate(case: Case) -> Evaluation:
     """Projected delivery and every guardrail finding for a programming case."""
     prog = case.proposed
-    base = profile_for(prog)
-    worst = worst_case_profile(prog)
+    base = profile_for(prog, case.now)
+    worst = worst_case_profile(prog, case.now)
     daily = base.daily_volume_ml
     max_daily = worst.daily_volume_ml
     dose, max_dose = doses(prog, daily), doses(prog, max_daily)
 
-    cur_daily = cur_dose = None
+    cur_daily = cur_dose = cur_profile = None
     if case.current is not None:
-        cur_daily = profile_for(case.current).daily_volume_ml
+        cur_profile = profile_for(case.current, case.now)
+        cur_daily = cur_profile.daily_volume_ml
         cur_dose = doses(case.current, cur_daily)
 
     t0 = to_seconds(case.now)
@@ -89,7 +90,7 @@ def evaluate(case: Case) -> Evaluation:
     ctx = guardrails.Context(
         case=case, rate_profile=base, daily_volume_ml=daily, daily_dose=dose, max_daily_dose=max_dose,
         current_daily_dose=cur_dose, alarm_at=alarm_at, alarm_worst_at=alarm_worst, empty_at=empty_at,
-        stability_end=stab_end, stability_days=stab_days, bridge=bridge,
+        stability_end=stab_end, stability_days=stab_days, bridge=bridge, current_profile=cur_profile,
     )
     findings = sorted(guardrails.check(ctx), key=lambda f: SEVERITY_ORDER[f.severity])
 
@@ -116,7 +117,7 @@ def evaluate(case: Case) -> Evaluation:
 
 def _explain(case, daily, max_daily, dose, max_dose, alarm_at, alarm_worst, empty_at, refill_by, stab_end):
     prog = case.proposed
-    out = [Explanation(figure="daily_volume_ml", formula=_volume_formula(prog, daily))]
+    out = [Explanation(figure="daily_volume_ml", formula=_volume_formula(prog, daily, case.now))]
     ptm = prog.ptm
     if ptm is not None and prog.mode != "stopped":
         out.append(Explanation(
@@ -152,16 +153,21 @@ def _explain(case, daily, max_daily, dose, max_dose, alarm_at, alarm_worst, empt
     return out
 
 
-def _volume_formula(prog: Program, daily: float) -> str:
+def _volume_formula(prog: Program, daily: float, now: datetime) -> str:
     if prog.mode == "stopped":
         return "stopped: 0 mL/day"
     if prog.mode == "simple_continuous":
         return f"{num(prog.rate_ml_per_day)} mL/day all day = {num(daily)} mL/day"
     if prog.mode == "periodic_bolus":
+        days = bolus_pattern_s(prog.boluses) // 86_400
         parts = [f"{num(prog.rate_ml_per_day)} mL/day background"]
         for b in prog.boluses:
-            parts.append(f"{len(b.starts_min())} x {num(b.volume_ml)} mL bolus")
-        return " + ".join(parts) + f" = {num(daily)} mL/day"
+            n = days * 86_400 // b.every_s
+            per = "a day" if days == 1 else f"in {days} days"
+            parts.append(f"{n} x {num(b.volume_ml)} mL bolus {per} (every {num(b.every_hours)} h from {b.first_at} "
+                         f"on {now:%Y-%m-%d}, across midnight)" + ("" if days == 1 else f" / {days}"))
+        pattern = "" if days == 1 else f" (the pattern repeats every lcm(24 h, intervals) = {days} days)"
+        return " + ".join(parts) + f" = {num(daily)} mL/day{pattern}"
     if prog.steps is not None:
         return _steps_formula(prog.steps) + f" = {num(daily)} mL/day"
     return f"mean of the 7 weekday schedules = {num(daily)} mL/day"

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from datetime import timedelta
+
+import numpy as np
+
 from . import library
 from .evaluation import BridgeBolus, Finding
 from .programs import WEEKDAYS, Case, Program
-from .schedule import DAY_S, RateProfile
+from .schedule import DAY_S, EPOCH, RateProfile, calendar_day_volumes, profile_for
 from .units import above, below, num, when
 
 PUMP_RANGE_SOURCE = "Pump profile rate range (pumpmodel/data/pumps.yaml)"
@@ -34,6 +38,7 @@ class Context:
     stability_end: datetime | None
     stability_days: float | None
     bridge: BridgeBolus | None
+    current_profile: RateProfile | None = None  # the current program's exact delivery
 
     @property
     def profile(self) -> library.PumpProfile:
@@ -94,6 +99,8 @@ def concentration_limits(ctx: Context) -> list[Finding]:
 
 
 def dose_limits(ctx: Context) -> list[Finding]:
+    """One finding per limit: the programmed dose against the soft and hard maxima; with
+    PTM, the dose with every allowed bolus against the maxima the programmed dose stays under."""
     out = []
     for name, dose in ctx.daily_dose.items():
         d = library.drug(name)
@@ -104,44 +111,157 @@ def dose_limits(ctx: Context) -> list[Finding]:
             out.append(_f("DOSE_ABOVE_HARD_MAX", "hard", name,
                           f"{name} {num(dose)} {unit} is above the hard maximum {num(lim.hard_max)} {unit}.",
                           lim.source, dose, lim.hard_max, unit))
-        elif above(dose, lim.soft_max):
+            continue
+        if above(dose, lim.soft_max):
             out.append(_f("DOSE_ABOVE_RECOMMENDED", "soft", name,
                           f"{name} {num(dose)} {unit} is above the recommended maximum {num(lim.soft_max)} {unit}.",
                           lim.source, dose, lim.soft_max, unit))
-        elif above(max_dose, lim.soft_max):
-            ptm = ctx.proposed.ptm
+        ptm = ctx.proposed.ptm
+        with_ptm = "" if ptm is None else f"With every allowed PTM bolus ({ptm.allowed_per_day} x " \
+                                          f"{num(ptm.bolus_volume_ml)} mL) "
+        if above(max_dose, lim.hard_max):
+            out.append(_f("PTM_ALLOWS_DOSE_ABOVE_HARD_MAX", "hard", name,
+                          f"{with_ptm}{name} reaches {num(max_dose)} {unit}, above the hard maximum "
+                          f"{num(lim.hard_max)} {unit} (programmed alone: {num(dose)} {unit}): lower the PTM "
+                          "bolus or the number allowed per day.", lim.source, max_dose, lim.hard_max, unit))
+        elif not above(dose, lim.soft_max) and above(max_dose, lim.soft_max):
             out.append(_f("PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED", "soft", name,
-                          f"With every allowed PTM bolus ({ptm.allowed_per_day} x {num(ptm.bolus_volume_ml)} mL) "
-                          f"{name} reaches {num(max_dose)} {unit}, above the recommended maximum "
+                          f"{with_ptm}{name} reaches {num(max_dose)} {unit}, above the recommended maximum "
                           f"{num(lim.soft_max)} {unit} (programmed alone: {num(dose)} {unit}).",
                           lim.source, max_dose, lim.soft_max, unit))
     return out
 
 
-def day_dose_limits(ctx: Context) -> list[Finding]:
-    """Weekday schedules: the contract checks the 7-day mean; a single day above a
-    maximum is flagged too (hard above the hard maximum), so a heavy day is not averaged away."""
-    prog = ctx.proposed
-    if prog.mode != "flex" or prog.week is None:
+def ptm_bolus_large(ctx: Context) -> list[Finding]:
+    """One PTM bolus above a share of the programmed daily dose (assumed training value)."""
+    ptm, prog = ctx.proposed.ptm, ctx.proposed
+    if ptm is None or prog.mode == "stopped" or ptm.bolus_volume_ml <= 0 or ptm.allowed_per_day == 0:
         return []
-    p = ctx.rate_profile
-    day_ml = {d: float(p.volume_between(i * DAY_S, (i + 1) * DAY_S)) for i, d in enumerate(WEEKDAYS)}
-    worst_day = max(day_ml, key=day_ml.get)
+    rule = library.rules().ptm_bolus_max_percent_of_daily_dose
+    daily = ctx.daily_volume_ml
+    pct = float("inf") if daily <= 0 else ptm.bolus_volume_ml / daily * 100
+    if not above(pct, rule.value):
+        return []
+    doses = "; ".join(f"{num(ptm.bolus_volume_ml * c)} {library.drug(n).unit} {n} per bolus vs "
+                      f"{num(ctx.daily_dose[n])} {library.drug(n).dose_unit}"
+                      for n, c in prog.concentrations().items())
+    share = "with no programmed delivery" if daily <= 0 else f"{num(pct, 4)} % of the programmed daily dose"
+    names = prog.drug_names
+    return [_f("PTM_BOLUS_LARGE", "soft", names[0] if len(names) == 1 else None,
+               f"One PTM bolus of {num(ptm.bolus_volume_ml)} mL is {share} ({doses}); above "
+               f"{num(rule.value)} % is large" + (" (assumed training value)" if rule.assumed else "") + ".",
+               rule.source, None if daily <= 0 else pct, rule.value, "%")]
+
+
+def _flex_steps(prog: Program) -> list[tuple[str | None, object]]:
+    if prog.mode != "flex":
+        return []
+    if prog.steps is not None:
+        return [(None, s) for s in prog.steps]
+    return [(d, s) for d in WEEKDAYS for s in prog.week[d]]
+
+
+def step_rate_above_dose_limit(ctx: Context) -> list[Finding]:
+    """A flex step whose rate, held for 24 h, gives more than the hard daily maximum: the
+    mg/hour vs mg/day slip. Silent when the daily dose is itself above the hard maximum."""
+    steps = _flex_steps(ctx.proposed)
+    if not steps:
+        return []
+    src = library.rules().step_rate_above_dose_limit.source
     out = []
-    for entry in prog.drugs:
+    for entry in ctx.proposed.drugs:
+        d, c = entry.spec, entry.concentration_in_drug_unit
+        if above(ctx.daily_dose[d.name], d.dose_per_day.hard_max):
+            continue
+        bad = [(day, s) for day, s in steps if above(s.rate_ml_per_day * c, d.dose_per_day.hard_max)]
+        if not bad:
+            continue
+        day, worst = max(bad, key=lambda x: x[1].rate_ml_per_day)
+        where = ", ".join(f"{dd + ' ' if dd else ''}{s.start}" for dd, s in bad)
+        dose = worst.rate_ml_per_day * c
+        out.append(_f("STEP_RATE_ABOVE_DOSE_LIMIT", "soft", d.name,
+                      f"The step at {where} runs {num(worst.rate_ml_per_day)} mL/day: held for 24 h that is "
+                      f"{num(dose)} {d.dose_unit} of {d.name}, above the hard maximum "
+                      f"{num(d.dose_per_day.hard_max)} {d.dose_unit}. Was a dose per hour entered as per day?",
+                      src + "; " + d.dose_per_day.source, dose, d.dose_per_day.hard_max, d.dose_unit))
+    return out
+
+
+def _longest_zero_run_s(p: RateProfile) -> float:
+    """Longest stretch (seconds) with zero rate in the periodic profile, across period ends."""
+    zero = p.rates_ml_per_day <= 0
+    if zero.all():
+        return float("inf")
+    ends = np.append(p.starts_s[1:], p.period_s)
+    lengths = np.where(zero, ends - p.starts_s, 0.0)
+    best, run = 0.0, 0.0
+    for length, z in zip(np.concatenate((lengths, lengths)), np.concatenate((zero, zero))):  # twice: wrap
+        run = run + length if z else 0.0
+        best = max(best, run)
+    return best
+
+
+def delivery_interruption(ctx: Context) -> list[Finding]:
+    """Baclofen or clonidine: the program delivers nothing for the drug's interruption limit or longer."""
+    drugs = [e.spec for e in ctx.proposed.drugs if e.spec.interruption is not None]
+    if not drugs:
+        return []
+    gap_s = _longest_zero_run_s(ctx.rate_profile)
+    out = []
+    for d in drugs:
+        lim = d.interruption
+        if below(gap_s / 3600, lim.hours):  # "4 h or more": exactly 4 h counts
+            continue
+        what = "delivers nothing at all" if gap_s == float("inf") else \
+            f"delivers nothing for {num(gap_s / 3600, 4)} h in a row"
+        out.append(_f("DELIVERY_INTERRUPTION", "soft", d.name,
+                      f"The program {what} while the pump holds {d.name}: {num(lim.hours)} h or more without "
+                      f"delivery risks withdrawal" + (" (assumed training value)" if lim.assumed else "") + ".",
+                      lim.source, None if gap_s == float("inf") else gap_s / 3600, lim.hours, "h"))
+    return out
+
+
+def day_dose_limits(ctx: Context) -> list[Finding]:
+    """Schedules that differ from day to day (weekday flex; periodic boluses whose pattern
+    spans several days): the contract checks the mean per day; the heaviest calendar day
+    above a maximum is flagged too (hard above the hard maximum), so it is not averaged away."""
+    p = ctx.rate_profile
+    if p.period_s <= DAY_S:
+        return []
+    starts, vols = calendar_day_volumes(p)
+    i = int(np.argmax(vols))
+    if ctx.proposed.week is not None:
+        day_name = f"on {WEEKDAYS[i]}"
+        span = "7-day mean"
+    else:
+        n = len(vols)
+        first = _day_of(ctx, starts[i])
+        day_name = f"on {first:%Y-%m-%d} (and every {n} days after)"
+        span = f"mean over the {n}-day bolus pattern"
+    out = []
+    for entry in ctx.proposed.drugs:
         d, lim = entry.spec, entry.spec.dose_per_day
-        mean, dose = ctx.daily_dose[d.name], day_ml[worst_day] * entry.concentration_in_drug_unit
+        mean, dose = ctx.daily_dose[d.name], float(vols[i]) * entry.concentration_in_drug_unit
         for code, severity, limit, word in (("DAY_DOSE_ABOVE_HARD_MAX", "hard", lim.hard_max, "hard maximum"),
                                             ("DAY_DOSE_ABOVE_RECOMMENDED", "soft", lim.soft_max,
                                              "recommended maximum")):
             if above(dose, limit):
                 if not above(mean, limit):  # the mean already speaks for this limit otherwise
                     out.append(_f(code, severity, d.name,
-                                  f"On {worst_day} the schedule gives {num(dose)} {d.dose_unit} of {d.name}, above "
-                                  f"the {word} {num(limit)} {d.dose_unit} (7-day mean {num(mean)}).",
-                                  lim.source, dose, limit, d.dose_unit))
+                                  f"{day_name[0].upper() + day_name[1:]} the schedule gives {num(dose)} "
+                                  f"{d.dose_unit} of {d.name}, above the {word} {num(limit)} {d.dose_unit} "
+                                  f"({span} {num(mean)}).", lim.source, dose, limit, d.dose_unit))
                 break
     return out
+
+
+def _day_of(ctx: Context, phase_s: float):
+    """The first calendar day on or after ``now``'s day that is at ``phase_s`` within the profile's period."""
+    period_days = ctx.rate_profile.period_s // DAY_S
+    day0 = (ctx.case.now.date() - EPOCH.date()).days
+    k = int(phase_s // DAY_S)
+    ahead = (k - day0) % period_days
+    return ctx.case.now.date() + timedelta(days=ahead)
 
 
 def _new_drugs(ctx: Context) -> list[str]:
@@ -155,12 +275,54 @@ def start_dose(ctx: Context) -> list[Finding]:
     for name in _new_drugs(ctx):
         d = library.drug(name)
         dose, start = ctx.daily_dose[name], d.start_dose_per_day
-        if start.max is not None and above(dose, start.max):
-            lo = f"{num(start.min)}-" if start.min else "up to "
-            out.append(_f("START_DOSE_ABOVE_RECOMMENDED", "soft", name,
-                          f"Starting {name} at {num(dose)} {d.dose_unit}: the usual start is "
-                          f"{lo}{num(start.max)} {d.dose_unit}.", start.source, dose, start.max, d.dose_unit))
+        limit, how = start.max, None
+        screening = ctx.case.screening_bolus_mcg
+        if start.screening_bolus_multiple is not None:
+            if screening is not None:
+                bolus = screening / 1000 if d.unit == "mg" else screening
+                limit = start.screening_bolus_multiple * bolus
+                how = (f"{num(start.screening_bolus_multiple)} x the effective screening bolus "
+                       f"{num(bolus)} {d.unit} = {num(limit)} {d.dose_unit}")
+            elif limit is not None:
+                how = f"at most {num(limit)} {d.dose_unit} (screening bolus not given)"
+        if limit is None or not above(dose, limit):
+            continue
+        if how is None:
+            how = (f"{num(start.min)}-" if start.min else "up to ") + f"{num(limit)} {d.dose_unit}"
+        out.append(_f("START_DOSE_ABOVE_RECOMMENDED", "soft", name,
+                      f"Starting {name} at {num(dose)} {d.dose_unit}: the usual start is {how}.",
+                      start.source, dose, limit, d.dose_unit))
     return out
+
+
+def _titration_limit(ctx: Context, d: library.Drug) -> tuple[str, float, str] | None:
+    """(kind, value, why) of the drug's titration rule: kind "abs" (per-day amount) or "pct"."""
+    t = d.titration
+    if t.max_increase_per_day is not None:
+        return "abs", t.max_increase_per_day, ""
+    pct, why = t.max_increase_percent, ""
+    if pct is None:
+        ind = ctx.case.indication
+        pct = t.max_increase_percent_by_indication.get(ind) if ind else None
+        if pct is None:
+            pct = t.default_max_increase_percent
+            why = (" (indication not given: the stricter limit applies)" if ind is None else
+                   f" (no specific rule for {ind.replace('_', ' ')}: the stricter limit applies)")
+        else:
+            why = f" for {ind.replace('_', ' ')}"
+    return None if pct is None else ("pct", pct, why)
+
+
+def _rises_too_much(rule: tuple[str, float, str], old: float, new: float) -> bool:
+    kind, value, _ = rule
+    return above(new - old, value) if kind == "abs" else above(new, old * (1 + value / 100))
+
+
+def _weekday_volumes(p: RateProfile) -> np.ndarray | None:
+    """Volume on each weekday (Mon..Sun) when the profile has a week period, else None."""
+    if p.period_s != 7 * DAY_S:
+        return None
+    return calendar_day_volumes(p)[1]
 
 
 def titration_step(ctx: Context) -> list[Finding]:
@@ -168,37 +330,163 @@ def titration_step(ctx: Context) -> list[Finding]:
     if cur is None:
         return []
     out = []
+    new_week = _weekday_volumes(ctx.rate_profile)
+    old_week = None if ctx.current_profile is None else _weekday_volumes(ctx.current_profile)
+    per_weekday = new_week is not None or old_week is not None
     for name, new in ctx.daily_dose.items():
         old = cur.get(name, 0.0)
         if old <= 0:
             continue
         d = library.drug(name)
-        t = d.titration
-        if t.max_increase_per_day is not None:
-            if above(new - old, t.max_increase_per_day):
-                out.append(_f("TITRATION_STEP_TOO_LARGE", "soft", name,
-                              f"{name} rises by {num(new - old)} {d.dose_unit} ({num(old)} to {num(new)}); "
-                              f"the rule allows at most +{num(t.max_increase_per_day)} {d.dose_unit} per step.",
-                              t.source, new - old, t.max_increase_per_day, d.dose_unit))
+        rule = _titration_limit(ctx, d)
+        if rule is None:
             continue
-        pct, why = t.max_increase_percent, ""
-        if pct is None:
-            ind = ctx.case.indication
-            pct = t.max_increase_percent_by_indication.get(ind) if ind else None
-            if pct is None:
-                pct = t.default_max_increase_percent
-                why = (" (indication not given: the stricter limit applies)" if ind is None else
-                       f" (no specific rule for {ind.replace('_', ' ')}: the stricter limit applies)")
+        kind, value, why = rule
+        if _rises_too_much(rule, old, new):
+            if kind == "abs":
+                msg = (f"{name} rises by {num(new - old)} {d.dose_unit} ({num(old)} to {num(new)}); "
+                       f"the rule allows at most +{num(value)} {d.dose_unit} per step.")
+                out.append(_f("TITRATION_STEP_TOO_LARGE", "soft", name, msg, d.titration.source,
+                              new - old, value, d.dose_unit))
             else:
-                why = f" for {ind.replace('_', ' ')}"
-        if pct is None:
+                msg = (f"{name} rises {num((new / old - 1) * 100, 4)} % ({num(old)} to {num(new)} {d.dose_unit}); "
+                       f"the rule allows at most +{num(value)} %{why}, i.e. {num(old * (1 + value / 100))} "
+                       f"{d.dose_unit}.")
+                out.append(_f("TITRATION_STEP_TOO_LARGE", "soft", name, msg, d.titration.source,
+                              (new / old - 1) * 100, value, "%"))
             continue
-        limit = old * (1 + pct / 100)
-        if above(new, limit):
-            out.append(_f("TITRATION_STEP_TOO_LARGE", "soft", name,
-                          f"{name} rises {num((new / old - 1) * 100, 4)} % ({num(old)} to {num(new)} {d.dose_unit}); "
-                          f"the rule allows at most +{num(pct)} %{why}, i.e. {num(limit)} {d.dose_unit}.",
-                          t.source, (new / old - 1) * 100, pct, "%"))
+        if not per_weekday:
+            continue
+        conc_new = ctx.proposed.concentrations()[name]
+        conc_old = ctx.case.current.concentrations()[name]
+        nw = new_week * conc_new if new_week is not None else np.full(7, new)
+        ow = old_week * conc_old if old_week is not None else np.full(7, old)
+        bad = [(WEEKDAYS[i], float(ow[i]), float(nw[i])) for i in range(7)
+               if ow[i] > 0 and _rises_too_much(rule, float(ow[i]), float(nw[i]))]
+        if not bad:
+            continue
+        day, o, n = max(bad, key=lambda x: x[2] / x[1])
+        days = ", ".join(b[0] for b in bad)
+        limit = f"+{num(value)} {d.dose_unit}" if kind == "abs" else f"+{num(value)} %{why}"
+        out.append(_f("TITRATION_STEP_TOO_LARGE", "soft", name,
+                      f"{name} on {days} rises more than the rule allows ({limit}) compared with the same weekday "
+                      f"of the current program: {day} {num(o)} to {num(n)} {d.dose_unit} "
+                      f"(+{num((n / o - 1) * 100, 4)} %), though the mean per day changes less.",
+                      d.titration.source, n - o if kind == "abs" else (n / o - 1) * 100, value,
+                      d.dose_unit if kind == "abs" else "%"))
+    return out
+
+
+def _program_dose(prog: Program, at, name: str) -> float:
+    c = prog.concentrations().get(name)
+    return 0.0 if c is None else profile_for(prog, at).daily_volume_ml * c
+
+
+def titration_too_frequent(ctx: Context) -> list[Finding]:
+    """With ``history``: the proposal is a raise, and with the raises in the history it makes
+    more than the drug allows within its window (baclofen once per 24 h; ziconotide 3 a week)."""
+    hist = ctx.case.history
+    if not hist:
+        return []
+    now = ctx.case.now
+    out = []
+    for name, new in ctx.daily_dose.items():
+        d = library.drug(name)
+        lim = d.titration.max_raises
+        if lim is None:
+            continue
+        doses = [(h.at, _program_dose(h.program, h.at, name)) for h in hist]
+        prev = ctx.current_daily_dose.get(name, 0.0) if ctx.current_daily_dose is not None else doses[-1][1]
+        if prev <= 0 or not above(new, prev):
+            continue  # the proposal is not a raise
+        window = timedelta(hours=lim.window_hours)
+        raises = [t for (t0, a), (t, b) in zip(doses, doses[1:]) if a > 0 and above(b, a) and now - t < window]
+        if len(raises) + 1 <= lim.count:
+            continue
+        times = ", ".join(when(t) for t in raises)
+        out.append(_f("TITRATION_TOO_FREQUENT", "soft", name,
+                      f"{name} was already raised {len(raises)} time(s) in the last {num(lim.window_hours)} h "
+                      f"({times}); this raise ({num(prev)} to {num(new)} {d.dose_unit}) makes {len(raises) + 1}, "
+                      f"more than the {lim.count} allowed per {num(lim.window_hours)} h.",
+                      lim.source, len(raises) + 1, lim.count, "raises"))
+    return out
+
+
+def _morphine_equivalent(prog_doses: dict[str, float]) -> tuple[float, set[str]]:
+    total, opioids = 0.0, set()
+    for name, dose in prog_doses.items():
+        eq = library.drug(name).morphine_equivalence
+        if eq is not None and dose > 0:
+            conv = dose * eq.factor * (0.001 if library.drug(name).unit == "mcg" else 1.0)
+            total += conv
+            opioids.add(name)
+    return total, opioids
+
+
+def opioid_switch(ctx: Context) -> list[Finding]:
+    """The opioid changes and the morphine-equivalent daily dose changes by more than the
+    new opioid's titration rule (either way): a switch at the same mg is a large change."""
+    if ctx.current_daily_dose is None:
+        return []
+    old_med, old_set = _morphine_equivalent(ctx.current_daily_dose)
+    new_med, new_set = _morphine_equivalent(ctx.daily_dose)
+    if not old_set or not new_set or old_set == new_set:
+        return []
+    target = sorted(new_set - old_set) or sorted(new_set)
+    d = library.drug(target[0])
+    pct = d.titration.max_increase_percent or 25.0
+    change = (new_med / old_med - 1) * 100
+    if not (above(new_med, old_med * (1 + pct / 100)) or below(new_med, old_med * (1 - pct / 100))):
+        return []
+    factors = "; ".join(f"{n} x {num(library.drug(n).morphine_equivalence.factor)}"
+                        for n in sorted(old_set | new_set))
+    srcs = "; ".join(dict.fromkeys([library.rules().opioid_switch.source] +
+                                   [library.drug(n).morphine_equivalence.source for n in sorted(old_set | new_set)]))
+    return [_f("OPIOID_SWITCH", "soft", d.name,
+               f"Switching {', '.join(sorted(old_set))} to {', '.join(sorted(new_set))}: the morphine-equivalent "
+               f"dose goes from {num(old_med)} to {num(new_med)} mg/day ({'+' if change > 0 else ''}"
+               f"{num(change, 4)} %; factors {factors}), more than the {num(pct)} % the titration rule allows.",
+               srcs, change, pct, "%")]
+
+
+def bridge_transient_dose(ctx: Context) -> list[Finding]:
+    """Until the dead space clears, the old solution runs at the new rate: proposed daily volume
+    x old concentration, checked against the maxima and the current dose."""
+    if ctx.bridge is None or ctx.case.current is None:
+        return []
+    src = library.rules().bridge_transient_dose.source
+    out = []
+    hours = ctx.bridge.hours_to_clear_without
+    for name, conc in ctx.case.current.concentrations().items():
+        d = library.drug(name)
+        old = ctx.current_daily_dose.get(name, 0.0)
+        transient = ctx.daily_volume_ml * conc
+        lim = d.dose_per_day
+        reasons, severity, value, limit = [], "soft", transient, None
+        if above(transient, lim.hard_max):
+            reasons.append(f"above the hard maximum {num(lim.hard_max)} {d.dose_unit}")
+            severity, limit = "hard", lim.hard_max
+        elif above(transient, lim.soft_max):
+            reasons.append(f"above the recommended maximum {num(lim.soft_max)} {d.dose_unit}")
+            limit = lim.soft_max
+        rule = _titration_limit(ctx, d)
+        if old > 0 and rule is not None and _rises_too_much(rule, old, transient):
+            reasons.append(f"a rise over the current {num(old)} {d.dose_unit} beyond the titration rule "
+                           f"(+{num(rule[1])} {'%' if rule[0] == 'pct' else d.dose_unit})")
+            limit = limit if limit is not None else (old + rule[1] if rule[0] == "abs" else old * (1 + rule[1] / 100))
+        if d.max_decrease_percent is not None and old > 0 and below(transient, old * (1 - d.max_decrease_percent / 100)):
+            reasons.append(f"more than {num(d.max_decrease_percent)} % below the current {num(old)} {d.dose_unit} "
+                           "(withdrawal risk)")
+            limit = limit if limit is not None else old * (1 - d.max_decrease_percent / 100)
+        if not reasons:
+            continue
+        span = "until it clears" if hours is None else f"for about {num(hours, 4)} h"
+        out.append(_f("BRIDGE_TRANSIENT_DOSE", severity, name,
+                      f"Until the {num(ctx.bridge.volume_ml)} mL dead space clears the old {name} "
+                      f"{num(conc)} {d.concentration_unit} runs at the new rate: {num(ctx.daily_volume_ml)} mL/day x "
+                      f"{num(conc)} = {num(transient)} {d.dose_unit} {span}, " + " and ".join(reasons)
+                      + ". Give the bridge bolus or adjust the rate.", src + "; " + lim.source,
+                      value, limit, d.dose_unit))
     return out
 
 
@@ -217,7 +505,9 @@ def abrupt_decrease(ctx: Context) -> list[Finding]:
             what = "stops" if new <= 0 else f"cuts {name} by {num((1 - new / old) * 100, 4)} %"
             out.append(_f("ABRUPT_DECREASE", "soft", name,
                           f"The new program {what} ({num(old)} to {num(new)} {d.dose_unit}); more than "
-                          f"{num(d.max_decrease_percent)} % at once risks life-threatening {name} withdrawal.",
+                          f"{num(d.max_decrease_percent)} % at once"
+                          + (" (assumed training value)" if d.decrease_assumed else "")
+                          + f" risks life-threatening {name} withdrawal.",
                           d.decrease_source or "", (1 - new / old) * 100, d.max_decrease_percent, "%"))
     return out
 
@@ -275,12 +565,18 @@ def bridge_bolus(ctx: Context) -> list[Finding]:
     b = ctx.bridge
     if b is None:
         return []
-    hours = "never (nothing is delivered)" if b.hours_to_clear_without is None else \
-        f"{num(b.hours_to_clear_without, 4)} h"
+    hours = "never clears (nothing is delivered)" if b.hours_to_clear_without is None else \
+        f"needs {num(b.hours_to_clear_without, 4)} h to clear"
+    old = ctx.case.current.concentrations() if ctx.case.current is not None else {}
+    runs = "; ".join(f"{num(ctx.daily_volume_ml)} mL/day x {num(c)} {library.drug(n).concentration_unit} = "
+                     f"{num(ctx.daily_volume_ml * c)} {library.drug(n).dose_unit} of {n}"
+                     + (f" (current dose {num(ctx.current_daily_dose.get(n, 0.0))})"
+                        if ctx.current_daily_dose is not None else "")
+                     for n, c in old.items())
     return [_f("BRIDGE_BOLUS_REQUIRED", "info", None,
                f"The drug or concentration changes: {num(b.volume_ml)} mL of the old solution fills the tubing and "
-               f"catheter. Without a bridge bolus the new program needs {hours} to clear it, delivering the old "
-               "dose meanwhile.", library.pump_defaults().catheter_volume_source, b.volume_ml, None, "mL")]
+               f"catheter. Without a bridge bolus it {hours}, and until then the old solution runs at the new "
+               f"rate: {runs}.", library.pump_defaults().catheter_volume_source, b.volume_ml, None, "mL")]
 
 
 def admixture(ctx: Context) -> list[Finding]:
@@ -292,9 +588,79 @@ def admixture(ctx: Context) -> list[Finding]:
         if not d.admixture_allowed:
             others = ", ".join(n for n in ctx.proposed.drug_names if n != d.name)
             out.append(_f("ADMIXTURE_NOT_RECOMMENDED", "soft", d.name,
-                          f"{d.name} is mixed with {others}; it should not be mixed with other drugs in the pump.",
+                          f"{d.name} is mixed with {others}; it should be the only drug in the pump.",
                           d.admixture_source or ""))
     return out
+
+
+def first_fill_concentration(ctx: Context) -> list[Finding]:
+    """A new pump's first fill with a drug that must be first filled undiluted (ziconotide 25 mcg/mL alone)."""
+    if not ctx.case.first_fill:
+        return []
+    out = []
+    for entry in ctx.proposed.drugs:
+        d, c = entry.spec, entry.concentration_in_drug_unit
+        ff = d.first_fill
+        if ff is None:
+            continue
+        alone = len(ctx.proposed.drugs) == 1
+        if alone and abs(c - ff.concentration) <= 1e-9 * ff.concentration:
+            continue
+        what = f"{num(c)} {d.concentration_unit}" + ("" if alone else " in an admixture")
+        out.append(_f("FIRST_FILL_CONCENTRATION", "soft", d.name,
+                      f"First fill of a new pump with {d.name} {what}: the label allows only undiluted "
+                      f"{num(ff.concentration)} {d.concentration_unit}, alone.", ff.source, c, ff.concentration,
+                      d.concentration_unit))
+    return out
+
+
+def refill_drug_mismatch(ctx: Context) -> list[Finding]:
+    """What was put into the reservoir (``refill.drugs``) differs from the proposed program's drugs."""
+    r = ctx.case.refill
+    if r is None or r.drugs is None:
+        return []
+    put = {e.drug: e for e in r.drugs}
+    prog = {e.drug: e for e in ctx.proposed.drugs}
+    diffs = []
+    for name in sorted(put.keys() | prog.keys()):
+        a, b = put.get(name), prog.get(name)
+        if a is None:
+            diffs.append(f"{name} is programmed but was not put in")
+        elif b is None:
+            diffs.append(f"{name} was put in but is not programmed")
+        else:
+            ca, cb = a.concentration_in_drug_unit, b.concentration_in_drug_unit
+            if abs(ca - cb) > 1e-9 * max(ca, cb):
+                u = a.spec.concentration_unit
+                diffs.append(f"{name} {num(ca)} {u} was put in, the program says {num(cb)} {u}")
+    if not diffs:
+        return []
+    return [_f("REFILL_DRUG_MISMATCH", "hard", None,
+               "The reservoir does not hold what the program is for: " + "; ".join(diffs)
+               + ". Every dose figure would be wrong: correct the program or the refill.",
+               library.rules().refill_drug_mismatch.source)]
+
+
+def low_reservoir_alarm_low(ctx: Context) -> list[Finding]:
+    set_ml, default = ctx.case.pump.low_reservoir_alarm_ml, ctx.profile.low_reservoir_alarm_ml
+    if set_ml is None or not below(set_ml, default):
+        return []
+    tail = " An alarm at 0 mL never warns." if set_ml <= 0 else ""
+    return [_f("LOW_RESERVOIR_ALARM_LOW", "soft", None,
+               f"The low-reservoir alarm is set at {num(set_ml)} mL, below the {num(default)} mL default of "
+               f"{ctx.profile.name}: it warns later, with less time to refill.{tail}",
+               library.rules().low_reservoir_alarm_low.source + "; " + library.lra_source(ctx.profile),
+               set_ml, default, "mL")]
+
+
+def appointment_in_past(ctx: Context) -> list[Finding]:
+    appt, now = ctx.case.next_appointment, ctx.case.now
+    if appt is None or appt > now:
+        return []
+    return [_f("APPOINTMENT_IN_PAST", "soft", None,
+               f"The next appointment {when(appt)} is not after now ({when(now)}): the reservoir and stability "
+               "checks against it say nothing. Enter the real next appointment.",
+               library.rules().appointment_in_past.source)]
 
 
 def refill_discrepancy(ctx: Context) -> list[Finding]:
@@ -371,9 +737,11 @@ def supplied_concentration(ctx: Context) -> list[Finding]:
 
 
 RULES: list[Callable[[Context], list[Finding]]] = [
-    fill_capacity, fixed_rate, mode_supported, rate_out_of_pump_range, concentration_limits, dose_limits, day_dose_limits,
-    start_dose, titration_step, abrupt_decrease, admixture, refill_discrepancy, reservoir_vs_appointment,
-    stability_window, battery, bridge_bolus, supplied_concentration,
+    fill_capacity, fixed_rate, mode_supported, rate_out_of_pump_range, concentration_limits, dose_limits,
+    day_dose_limits, step_rate_above_dose_limit, ptm_bolus_large, start_dose, titration_step, titration_too_frequent,
+    opioid_switch, abrupt_decrease, delivery_interruption, admixture, first_fill_concentration, refill_drug_mismatch,
+    refill_discrepancy, reservoir_vs_appointment, appointment_in_past, low_reservoir_alarm_low, stability_window,
+    battery, bridge_transient_dose, bridge_bolus, supplied_concentration,
 ]
 
 

@@ -41,6 +41,35 @@ class Limit(_Strict):
 class StartRange(_Strict):
     min: float | None = None
     max: float | None = None
+    screening_bolus_multiple: float | None = Field(
+        default=None, gt=0, description="Start at this multiple of the effective screening bolus, when it is known")
+    source: str
+
+
+class MaxRaises(_Strict):
+    """At most ``count`` dose increases within any ``window_hours``."""
+    count: int = Field(ge=1)
+    window_hours: float = Field(gt=0)
+    source: str
+    assumed: bool = False
+
+
+class Interruption(_Strict):
+    """Delivering nothing for ``hours`` or more in a row risks withdrawal."""
+    hours: float = Field(gt=0)
+    source: str
+    assumed: bool = False
+
+
+class MorphineEquivalence(_Strict):
+    """Intrathecal potency relative to intrathecal morphine (1 mg of this drug = ``factor`` mg morphine)."""
+    factor: float = Field(gt=0)
+    source: str
+
+
+class FirstFill(_Strict):
+    """The only concentration a new pump may be first filled with (the drug alone, undiluted)."""
+    concentration: float = Field(gt=0)
     source: str
 
 
@@ -49,6 +78,7 @@ class Titration(_Strict):
     max_increase_per_day: float | None = None
     max_increase_percent_by_indication: dict[Indication, float] = {}
     default_max_increase_percent: float | None = None
+    max_raises: MaxRaises | None = None
     source: str
     assumed: bool = False
 
@@ -72,9 +102,13 @@ class Drug(_Strict):
     titration: Titration
     max_decrease_percent: float | None = None
     decrease_source: str | None = None
+    decrease_assumed: bool = False
     admixture_allowed: bool = True
     admixture_source: str | None = None
     stability: Stability | None = None
+    first_fill: FirstFill | None = None
+    interruption: Interruption | None = None
+    morphine_equivalence: MorphineEquivalence | None = None
     hazard_note: str | None = None
 
     @property
@@ -94,7 +128,9 @@ class PumpProfile(_Strict):
     min_rate_ml_per_day: float = Field(ge=0)
     max_rate_ml_per_day: float = Field(gt=0)
     nominal_rate_ml_per_day: float | None = None
-    rate_range_assumed: bool
+    min_rate_assumed: bool
+    max_rate_assumed: bool
+    min_rate_source: str | None = None
     modes: list[Literal["simple_continuous", "flex", "periodic_bolus", "stopped"]]
     weekday_flex: bool
     ptm: bool
@@ -107,11 +143,17 @@ class PumpProfile(_Strict):
     pump_tubing_volume_ml: float = Field(ge=0)
     refill_discrepancy_ml: float = Field(gt=0)
     refill_discrepancy_assumed: bool = False
-    delivery_accuracy_percent: float = Field(ge=0)
+    delivery_accuracy_percent: float = Field(ge=0, description="Spread of delivered vs programmed per refill "
+                                                               "interval used by the simulator (+-, per cent)")
+    delivery_accuracy_assumed: bool = False
+    delivery_accuracy_source: str | None = None
+    delivery_ratio_mean_percent: float | None = Field(
+        default=None, gt=0, description="Labelled mean delivered/programmed volume ratio (a mean, not a tolerance)")
     flow_per_degree_c_percent: float | None = None
     flow_per_1000m_altitude_percent: float | None = None
     flow_coefficients_assumed: bool = False
     battery_life_years: tuple[float, float] | None
+    battery_source: str | None = None
     eri_to_eos_days: float | None
     mri_motor_stall: bool
     source: str
@@ -119,6 +161,10 @@ class PumpProfile(_Strict):
     @property
     def fixed_rate(self) -> bool:
         return self.kind == "constant_flow"
+
+    @property
+    def rate_range_assumed(self) -> bool:
+        return self.min_rate_assumed or self.max_rate_assumed
 
 
 class PumpDefaults(_Strict):
@@ -131,6 +177,27 @@ class PumpDefaults(_Strict):
     refill_discrepancy_source: str
 
 
+class RuleValue(_Strict):
+    value: float
+    source: str
+    assumed: bool = False
+
+
+class RuleText(_Strict):
+    source: str
+
+
+class Rules(_Strict):
+    """Training rules that are not per drug or per pump (``data/rules.yaml``)."""
+    ptm_bolus_max_percent_of_daily_dose: RuleValue
+    step_rate_above_dose_limit: RuleText
+    opioid_switch: RuleText
+    appointment_in_past: RuleText
+    low_reservoir_alarm_low: RuleText
+    refill_drug_mismatch: RuleText
+    bridge_transient_dose: RuleText
+
+
 def _read_yaml(name: str) -> dict:
     with open(DATA_DIR / name, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -141,6 +208,11 @@ def drugs() -> dict[str, Drug]:
     """The drug library, keyed by drug name."""
     raw = _read_yaml("drugs.yaml")["drugs"]
     return {name: Drug(name=name, **entry) for name, entry in raw.items()}
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    return Rules(**_read_yaml("rules.yaml"))
 
 
 @lru_cache(maxsize=1)
@@ -216,17 +288,23 @@ def profile_table():
             "profile": p.name,
             "modelled on": p.label,
             "reservoir (mL)": p.reservoir_ml,
-            "rate range (mL/day)": f"{p.min_rate_ml_per_day:g} to {p.max_rate_ml_per_day:g}"
-            + (" (assumed)" if p.rate_range_assumed else ""),
+            "rate range (mL/day)": f"{p.min_rate_ml_per_day:g}{' (assumed)' if p.min_rate_assumed else ''} to "
+                                   f"{p.max_rate_ml_per_day:g}{' (assumed)' if p.max_rate_assumed else ''}",
             "modes": ", ".join(m.replace("_", " ") for m in p.modes) + (", PTM" if p.ptm else ""),
             "low-reservoir alarm (mL)": p.low_reservoir_alarm_ml,
             "refill discrepancy limit (mL)": p.refill_discrepancy_ml,
+            "battery life (years)": "none" if p.battery_life_years is None else
+            "-".join(dict.fromkeys(f"{y:g}" for y in p.battery_life_years)),
+            "delivered/programmed (mean)": "" if p.delivery_ratio_mean_percent is None else
+            f"{p.delivery_ratio_mean_percent:g} %",
             "source": p.source,
         })
     return pd.DataFrame(rows)
 
 
 def _start_text(s: StartRange) -> str:
+    if s.screening_bolus_multiple is not None:
+        return f"{s.screening_bolus_multiple:g} x screening bolus" + (f" (else <= {s.max:g})" if s.max else "")
     if s.max is None:
         return s.source.split(": ", 1)[-1]
     return f"{s.min:g}-{s.max:g}" if s.min else f"<= {s.max:g}"

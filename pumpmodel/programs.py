@@ -7,6 +7,7 @@ questionable but well-formed programs are accepted and get warnings later.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -46,6 +47,11 @@ MAX_RATE_ML_PER_DAY = 1000.0
 MAX_VOLUME_ML = 1000.0
 MAX_CONCENTRATION = 1e7
 FIRST_YEAR, LAST_YEAR = 1900, 2200
+#: Catheter plus pump tubing above this is not a dead space but a typo (a long catheter holds < 0.5 mL).
+MAX_DEAD_SPACE_ML = 5.0
+#: Withdrawing more than the reservoir holds plus this much is impossible.
+WITHDRAWN_ABOVE_CAPACITY_ML = 5.0
+DAY_SECONDS = 86_400
 
 
 def _pump_clock(t: datetime) -> datetime:
@@ -97,23 +103,48 @@ class Step(_Model):
 
 
 class Bolus(_Model):
-    """A periodic bolus: `volume_ml` over `duration_min`, every `every_hours`
-    from `first_at`, repeating each day (the day's pattern restarts at
-    `first_at`)."""
+    """A periodic bolus: `volume_ml` over `duration_min`, every `every_hours`,
+    without end and across midnight, on the grid `first_at` on the day of the
+    case's `now` plus any whole multiple of `every_hours` (the pump's clock has
+    whole seconds: the interval counts in whole seconds)."""
 
     first_at: str = Field(pattern=HHMM_PATTERN)
     every_hours: float = Field(ge=0.25, le=24)
     volume_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
     duration_min: float = Field(ge=1, le=1440)
 
-    def starts_min(self) -> list[float]:
-        """Start times within one day, minutes after midnight."""
-        first = hhmm_to_minutes(self.first_at)
-        starts, t = [], float(first)
-        while t < 1440:
-            starts.append(t)
-            t += self.every_hours * 60
-        return starts
+    @property
+    def every_s(self) -> int:
+        """The interval in whole seconds."""
+        return int(round(self.every_hours * 3600))
+
+    @property
+    def first_s(self) -> int:
+        return hhmm_to_minutes(self.first_at) * 60
+
+    def starts_in_day_min(self, day_index: int = 0) -> list[float]:
+        """Start times (minutes after midnight) on calendar day ``day_index`` after the
+        anchor day (the day of ``now``; 0 = that day), including boluses of the grid that
+        began before ``first_at`` or on an earlier day."""
+        day0, day1 = day_index * DAY_SECONDS, (day_index + 1) * DAY_SECONDS
+        e, f = self.every_s, self.first_s
+        k = -((f - day0) // e)  # first k with f + k*e >= day0
+        out = []
+        t = f + k * e
+        while t < day1:
+            out.append((t - day0) / 60)
+            t += e
+        return out
+
+
+#: A periodic-bolus pattern repeats every lcm(24 h, every interval); beyond this many
+#: boluses in one repeat (e.g. several intervals with no common measure) it is not a program.
+MAX_BOLUSES_PER_PATTERN = 100_000
+
+
+def bolus_pattern_s(boluses: list[Bolus]) -> int:
+    """Seconds after which a periodic-bolus program repeats: lcm(24 h, every interval)."""
+    return math.lcm(DAY_SECONDS, *(b.every_s for b in boluses))
 
 
 class PTM(_Model):
@@ -140,6 +171,14 @@ class PTM(_Model):
     @property
     def daily_volume_ml(self) -> float:
         return self.bolus_volume_ml * self.allowed_per_day
+
+
+def _distinct(entries: list[DrugEntry]) -> list[DrugEntry]:
+    names = [e.drug for e in entries]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"drug listed twice: {', '.join(dup)}")
+    return entries
 
 
 def _check_steps(steps: list[Step], where: str) -> list[Step]:
@@ -186,11 +225,7 @@ class Program(_Model):
     @field_validator("drugs")
     @classmethod
     def _distinct_drugs(cls, entries: list[DrugEntry]) -> list[DrugEntry]:
-        names = [e.drug for e in entries]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"drug listed twice: {', '.join(dup)}")
-        return entries
+        return _distinct(entries)
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "Program":
@@ -205,6 +240,12 @@ class Program(_Model):
                 raise ValueError("mode periodic_bolus needs rate_ml_per_day (the background rate)")
             if not self.boluses:
                 raise ValueError("mode periodic_bolus needs at least one entry in boluses")
+            period = bolus_pattern_s(self.boluses)
+            count = sum(period // b.every_s for b in self.boluses)
+            if count > MAX_BOLUSES_PER_PATTERN:
+                raise ValueError(
+                    f"boluses: these intervals repeat together only after {period / DAY_SECONDS:,.0f} days "
+                    f"({count:,} boluses); use intervals with a common measure (e.g. whole hours)")
         if mode != "flex" and (self.steps is not None or self.week is not None):
             raise ValueError(f"steps/week belong to mode flex, not {mode}")
         if mode != "periodic_bolus" and self.boluses:
@@ -264,10 +305,33 @@ class PumpSettings(_Model):
         tube = self.spec.pump_tubing_volume_ml if self.pump_tubing_volume_ml is None else self.pump_tubing_volume_ml
         return cath + tube
 
+    @model_validator(mode="after")
+    def _dead_space_plausible(self) -> "PumpSettings":
+        if self.dead_space_ml > MAX_DEAD_SPACE_ML:
+            raise ValueError(f"catheter_volume_ml plus pump_tubing_volume_ml is {self.dead_space_ml:g} mL, above "
+                             f"{MAX_DEAD_SPACE_ML:g} mL: impossible for a catheter (a typo or a unit slip?)")
+        return self
+
 
 class Refill(_Model):
     withdrawn_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
     added_ml: float = Field(ge=0, le=MAX_VOLUME_ML)
+    drugs: list[DrugEntry] | None = Field(
+        default=None, min_length=1,
+        description="What was actually put into the reservoir at the visit (same shape as a program's drugs); "
+                    "when given it must match the proposed program")
+
+    @field_validator("drugs")
+    @classmethod
+    def _distinct_drugs(cls, entries: list[DrugEntry] | None) -> list[DrugEntry] | None:
+        return None if entries is None else _distinct(entries)
+
+
+class HistoryEntry(_Model):
+    """An earlier programming of this pump."""
+
+    at: PumpTime = Field(description="When the program was sent (pump-clock time)")
+    program: Program
 
 
 class Case(_Model):
@@ -283,6 +347,11 @@ class Case(_Model):
     refill: Refill | None = None
     first_fill: bool = False
     trial: Trial | None = Field(default=None, description="The screening trial before the implant, if recorded")
+    screening_bolus_mcg: float | None = Field(
+        default=None, gt=0, le=10_000,
+        description="Baclofen: the effective intrathecal screening bolus (mcg); the labelled start is twice it")
+    history: list[HistoryEntry] | None = Field(
+        default=None, description="Earlier programmings of this pump, oldest first (rules on how often a dose rises)")
 
     @model_validator(mode="after")
     def _fits_profile(self, info: ValidationInfo) -> "Case":
@@ -293,6 +362,21 @@ class Case(_Model):
                     f"{label}: {prog.max_steps_per_day()} flex steps in a day, more than the "
                     f"{spec.max_flex_steps} that profile {spec.name} allows"
                 )
+        cap = spec.reservoir_ml
+        if self.pump.lra_ml > cap:
+            raise ValueError(f"pump.low_reservoir_alarm_ml {self.pump.lra_ml:g} mL is above the {cap:g} mL "
+                             f"reservoir of {spec.name}: impossible (a typo or a unit slip?)")
+        if self.refill is not None and self.refill.withdrawn_ml > cap + WITHDRAWN_ABOVE_CAPACITY_ML:
+            raise ValueError(f"refill.withdrawn_ml {self.refill.withdrawn_ml:g} mL is more than the {cap:g} mL "
+                             f"reservoir of {spec.name} plus {WITHDRAWN_ABOVE_CAPACITY_ML:g} mL: impossible")
+        if self.history:
+            for i, (a, b) in enumerate(zip(self.history, self.history[1:])):
+                if b.at < a.at:
+                    raise ValueError(f"history must be oldest first: history[{i + 1}].at {b.at.isoformat()} "
+                                     f"is before history[{i}].at {a.at.isoformat()}")
+            if self.history[-1].at > self.now:
+                raise ValueError(f"history[{len(self.history) - 1}].at {self.history[-1].at.isoformat()} "
+                                 f"is after now {self.now.isoformat()}")
         return self
 
     @property

@@ -1,7 +1,9 @@
 """Scenario simulator: hourly pump telemetry from a ``Scenario``.
 
-Delivery uses the engine's exact math (``schedule.profile_for(program)
-.volume_between`` over every hour, vectorised per program period). On top:
+Delivery uses the engine's exact math (``schedule.profile_for(program,
+anchor).volume_between`` over every hour, vectorised per program period; a
+periodic-bolus grid is anchored on the day the program takes effect, as
+``evaluate`` anchors it on the day of ``now``). On top:
 
 * **faults and stops** remove the running part of an hour (MRI motor stall,
   catheter occlusion, battery end of service): the hour's programmed volume is
@@ -102,7 +104,7 @@ def simulate(scn: Scenario) -> SimResult:
     for k, (a, prog, note) in enumerate(changes):
         b = changes[k + 1][0] if k + 1 < len(changes) else n
         if b > a:
-            prog_vol[a:b] = profile_for(prog).volume_between(edges_s[a:b], edges_s[a + 1:b + 1])
+            prog_vol[a:b] = profile_for(prog, start + timedelta(hours=a)).volume_between(edges_s[a:b], edges_s[a + 1:b + 1])
             if prog.ptm is not None and prog.mode != "stopped":
                 lockout_s[a:b] = prog.ptm.lockout_min * 60
                 ptm_max[a:b] = prog.ptm.max_per_day

@@ -41,8 +41,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
 from . import library, units
-from .programs import Case, Program, PumpSettings
 from .trial.record import Trial
+from .programs import Case, HistoryEntry, Program, PumpSettings
 from .telemetry_schema import (
     EVENT_KINDS, EVENTS, OPTIONAL_COLUMNS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES,
 )
@@ -232,7 +232,12 @@ class PumpTelemetry:
             return None
 
     def case(self, proposed: Program | None = None) -> Case:
+        """The pump's state as an ``evaluate()`` Case; ``history`` holds every program change
+        in the telemetry (oldest first, the current program last)."""
         current = self.current_program()
+        now = self.now()
+        history = [HistoryEntry(at=t.replace(microsecond=0), program=p)
+                   for t, p in sorted(self.programs(), key=lambda tp: tp[0]) if t <= now]
         info = self.info
         indication = info.get("indication")
         eos = self.end_of_service_at()
@@ -244,12 +249,13 @@ class PumpTelemetry:
         )
         return Case(
             pump=settings,
-            now=self.now(),
+            now=now,
             reservoir_ml=max(0.0, self.reservoir_now_ml()),
             next_appointment=self.next_appointment(),
             indication=None if indication is None or pd.isna(indication) else str(indication),
             current=current,
             proposed=proposed if proposed is not None else current,
+            history=history or None,
         )
 
     def refills(self) -> pd.DataFrame:

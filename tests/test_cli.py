@@ -19,7 +19,8 @@ def test_evaluate_file_prints_the_evaluation():
     assert out["daily_volume_ml"] == 0.39375 and out["daily_dose"]["baclofen"] == {"amount": 787.5,
                                                                                    "unit": "mcg/day"}
     assert out["low_reservoir_alarm_at"] == "2027-01-02T07:00:00"
-    assert [w["code"] for w in out["warnings"]] == ["RESERVOIR_ALARM_BEFORE_APPOINTMENT",
+    assert [w["code"] for w in out["warnings"]] == ["START_DOSE_ABOVE_RECOMMENDED",
+                                                   "RESERVOIR_ALARM_BEFORE_APPOINTMENT",
                                                    "RESERVOIR_EMPTY_BEFORE_APPOINTMENT"]
     assert "explanations" not in out
 

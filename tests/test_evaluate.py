@@ -31,7 +31,9 @@ def test_spec_example_every_figure():
     assert ev.empty_at == datetime(2027, 1, 7, 8, 40)
     assert ev.refill_by == ev.low_reservoir_alarm_at_worst_case
     assert ev.bridge_bolus is None
-    assert ev.codes() == ["RESERVOIR_ALARM_BEFORE_APPOINTMENT", "RESERVOIR_EMPTY_BEFORE_APPOINTMENT"]
+    # no current program: a first programming of baclofen above 200 mcg/day (2 x the 100 mcg screening maximum)
+    assert ev.codes() == ["START_DOSE_ABOVE_RECOMMENDED", "RESERVOIR_ALARM_BEFORE_APPOINTMENT",
+                          "RESERVOIR_EMPTY_BEFORE_APPOINTMENT"]
     assert all(w.severity == "soft" and w.source for w in ev.warnings)
 
 

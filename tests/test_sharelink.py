@@ -113,6 +113,9 @@ SPEC_CODES = {
     "REFILL_DISCREPANCY": {**BASE, "refill": {"withdrawn_ml": 15, "added_ml": 20}, "proposed": _simple(0.1, MORPHINE)},
     "FIXED_RATE_PUMP": {**BASE, "pump": {"profile": "constant-flow-30"}, "proposed": _simple(2, MORPHINE)},
 }
+# the codes added to the spec in round 2: one example case file each (examples/codes/<CODE>.json)
+SPEC_CODES |= {f.stem: json.loads(f.read_text()) for f in sorted((ROOT / "examples/codes").glob("*.json"))
+               if f.stem not in SPEC_CODES}
 
 
 def _spec_table_codes() -> set[str]:

@@ -34,7 +34,7 @@ def projection(case: Case) -> pd.DataFrame:
     program: ``time``, ``programmed_ml`` (no PTM) and ``worst_ml`` (every
     allowed PTM bolus, spread evenly), at every breakpoint of the schedule
     and at the moments the worst case and the programmed line reach 0."""
-    base, worst = profile_for(case.proposed), worst_case_profile(case.proposed)
+    base, worst = profile_for(case.proposed, case.now), worst_case_profile(case.proposed, case.now)
     t0, start = to_seconds(case.now), case.start_volume_ml
     end = base.time_to_deliver(t0, start)
     worst_end = worst.time_to_deliver(t0, start)
@@ -96,7 +96,7 @@ def _true_where_different(ts: pd.Series, x: np.ndarray, true: np.ndarray,
 
 def volume_at(case: Case, when_: datetime, worst: bool = False) -> float:
     """Projected reservoir volume (mL) at ``when_`` (not before ``case.now``)."""
-    prof = worst_case_profile(case.proposed) if worst else profile_for(case.proposed)
+    prof = worst_case_profile(case.proposed, case.now) if worst else profile_for(case.proposed, case.now)
     t0 = to_seconds(case.now)
     t1 = max(to_seconds(when_), t0)
     return max(0.0, case.start_volume_ml - float(prof.volume_between(t0, t1)))

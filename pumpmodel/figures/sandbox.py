@@ -89,7 +89,7 @@ def _projection(case: Case, program: Program, worst: bool, t_end: float, max_poi
     a couple of points for a constant rate instead of a few hundred samples for the browser
     to parse and draw on every edit. Past ``max_points`` breakpoints (many short steps over a
     long horizon) it falls back to evenly spaced samples."""
-    prof = worst_case_profile(program) if worst else profile_for(program)
+    prof = worst_case_profile(program, case.now) if worst else profile_for(program, case.now)
     t0 = to_seconds(case.now)
     t_empty = prof.time_to_deliver(t0, case.start_volume_ml) if case.start_volume_ml > 0 else t0
     last = t_empty if t_empty is not None and t_empty < t_end else t_end

@@ -39,12 +39,13 @@ def basal_steps(program: Program, day: str | None = None) -> list[tuple[int, int
 
 
 def bolus_times(program: Program) -> pd.DataFrame:
-    """Periodic boluses in one day: start (h), volume (mL), duration (min)."""
+    """Periodic boluses on the grid's first day (the day of `now`; the same every day when the
+    interval divides 24 h): start (h), volume (mL), duration (min)."""
     rows = []
     if program.mode == "periodic_bolus":
         for b in program.boluses or []:
             rows += [{"start_h": m / 60, "volume_ml": b.volume_ml, "duration_min": b.duration_min}
-                     for m in b.starts_min()]
+                     for m in b.starts_in_day_min(0)]
     return pd.DataFrame(rows, columns=["start_h", "volume_ml", "duration_min"])
 
 
