@@ -11,6 +11,7 @@ import streamlit as st
 
 from pumpmodel import library, sandbox
 from pumpmodel.programs import WEEKDAYS, DrugEntry
+from ui import sandbox_extras as extras
 from ui import sandbox_state as S
 
 MODES = list(sandbox.MODE_LABELS)
@@ -255,6 +256,10 @@ def editor() -> dict:
     seed = S.seed()
     with st.expander("Pump, reservoir, dates and refill visit", expanded=False):
         data = pump_and_visit(seed)
+        extras.screening_bolus(seed, data)
+        extras.refill_contents(seed, data)
+    with st.expander("Program history (how often the dose rose)", expanded=False):
+        extras.history(seed, data)
     data["current"] = seed.get("current") if isinstance(seed.get("current"), dict) else None
     if data["current"] is None:
         data.pop("current")
