@@ -90,9 +90,10 @@ def conversion_figure(conv: Conversion, title: str | None = None) -> go.Figure:
     """Intrathecal dose (log axis, mg/day of the target drug): the band from the observed
     oral:intrathecal ratios, the classic chain's single figure, and the drug's usual
     starting range, one row each."""
-    obs_label = f"observed ratios ({num(conv.observed_min_ratio)}:1 to {num(conv.observed_max_ratio)}:1)"
-    classic_label = f"classic chain ({num(conv.classic_ratio)}:1 from {conv.route})"
-    start_label = "usual starting range"
+    # short row labels: on a phone they share the width with the plot
+    obs_label = f"observed {num(conv.observed_min_ratio)}:1-{num(conv.observed_max_ratio)}:1"
+    classic_label = f"classic {num(conv.classic_ratio)}:1" + ("" if conv.route == "oral" else f" ({conv.route})")
+    start_label = "usual start"
     unit = "mg/day"
     fig = go.Figure()
     fig.add_trace(go.Scatter(
