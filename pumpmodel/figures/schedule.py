@@ -100,8 +100,8 @@ def rate_step_figure(program: Program, day: str | None = None, title: str | None
     if note:  # PTM settings under the title, so the figure stands on its own
         title = (title or "") + f"<br><sup>{note}</sup>"
     base_layout(fig, title=title, x_title=HOUR_TITLE, height=380)
-    fig.update_layout(xaxis=dict(domain=[0, right], range=[0, 24], tickvals=list(range(0, 25, 3)),
-                                 ticktext=[f"{h:02d}:00" for h in range(0, 25, 3)]),
+    fig.update_layout(xaxis=dict(domain=[0, right], range=[0, 24], tickvals=list(range(0, 25, 6)),
+                                 ticktext=[f"{h:02d}:00" for h in range(0, 25, 6)], tickangle=0),
                       yaxis=dict(range=[0, ymax], title=dict(text=RATE_TITLE)), margin=dict(r=90, t=80))
     return fig
 
