@@ -5,19 +5,21 @@
 
 Each simulated trainee is a protocol-level client (``bench/stclient.py``: WebSocket + Streamlit's
 protobuf messages, no browser): it opens a session and loads the pump overview, thinks, opens the
-programming sandbox, then edits the reservoir volume again and again, thinking between actions
-(uniform 0.5-1.5 x ``--think-s``). Loopback only; every step is bounded in time.
+programming sandbox, edits the reservoir volume three times, goes back to the overview, and so on,
+thinking (uniform 0.5-1.5 x ``--think-s``) before every action. Loopback only; every step is
+bounded in time.
 
 The same cluster (``deploy/cluster.py``: PostgreSQL, N app servers, nginx) serves both targets:
 first app server 1 directly (the others idle), then nginx in front of all N. For each number of
-concurrent sessions it prints actions/s, p50/p95 per action, errors and the servers' CPU per
-script run (from /proc). The capacity of a target is the highest actions/s of a step whose p95
-stays within ``--slo-s``; the cluster/one-server ratio is what scaling out buys (target >= 1.6x
+concurrent sessions it prints actions/s, p50/p95 per action, errors, the servers' CPU per
+script run (from /proc) and the CPU of nginx and of this client (they share the cores). The
+capacity of a target is the highest actions/s of a step whose p95 stays within ``--slo-s``; the cluster/one-server ratio is what scaling out buys (target >= 1.6x
 with 2 servers on 2 cores).
 
-Then the restart check: ``--restart-sessions`` trainees work through nginx, app server 1 is
-restarted, and every session reconnects (to whichever server nginx picks) and must find its
-workspace as it left it (the last reservoir value it typed, and the rest of its address's state).
+Then the restart check: ``--restart-sessions`` trainees work through nginx, app server 1 stops;
+its trainees' connections drop, they reconnect (nginx sends them to another server) and must find
+their workspace as they left it (the reservoir volume they typed last, and the rest of the
+address's state: ``?ws=`` names the workspace in PostgreSQL); then server 1 starts again.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ from stclient import ProtocolError, Session  # noqa: E402
 
 EDIT_KEY = r"^sbx\d*_reservoir$"   # the sandbox's reservoir volume input (user key of the widget)
 ACTIONS = ("overview", "sandbox", "edit")
+EDITS_PER_VISIT = 3
 TARGET_RATIO = 1.6
 
 
@@ -54,6 +57,7 @@ class Step:
     errors: dict[str, int] = field(default_factory=lambda: {a: 0 for a in ACTIONS})
     error_samples: list[str] = field(default_factory=list)
     cpu_s: float = 0.0
+    other_cpu_s: dict[str, float] = field(default_factory=dict)  # nginx, this client
     runs: int = 0
 
     @property
@@ -105,18 +109,23 @@ async def trainee(url: str, step: Step, t_start: float, t_end: float, think_s: f
         await s.connect()
         r = await s.open_page("")
         record("overview", time.perf_counter() - t, r.exceptions)
-        await think()
-        action = "sandbox"
-        r = await s.open_page("sandbox")
-        record("sandbox", r.seconds, r.exceptions)
-        widget = s.widget(EDIT_KEY, "number_input")
-        action = "edit"
-        while time.monotonic() < t_end:
+        while time.monotonic() < t_end:  # a cycle: sandbox, EDITS_PER_VISIT edits, back to the overview
             await think()
-            if time.monotonic() >= t_end:
-                break
-            r = await s.set_widget(widget, round(rng.uniform(5.0, 19.0), 2))
-            record("edit", r.seconds, r.exceptions)
+            action = "sandbox"
+            r = await s.open_page("sandbox")
+            record("sandbox", r.seconds, r.exceptions)
+            widget = s.widget(EDIT_KEY, "number_input")
+            action = "edit"
+            for _ in range(EDITS_PER_VISIT):
+                await think()
+                if time.monotonic() >= t_end:
+                    return
+                r = await s.set_widget(widget, round(rng.uniform(5.0, 19.0), 2))
+                record("edit", r.seconds, r.exceptions)
+            await think()
+            action = "overview"
+            r = await s.open_page("")
+            record("overview", r.seconds, r.exceptions)
     except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
         if time.monotonic() <= t_end:
             step.errors[action] += 1
@@ -125,18 +134,26 @@ async def trainee(url: str, step: Step, t_start: float, t_end: float, think_s: f
         await s.close()
 
 
+def client_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 async def run_step(target: str, url: str, pids: list[int], sessions: int, seconds: float, warm_s: float,
-                   think_s: float, seed: int) -> Step:
+                   think_s: float, seed: int, nginx_pids: list[int]) -> Step:
     ramp_s = min(warm_s, 5.0)
     t0 = time.monotonic()
     t_start, t_end = t0 + warm_s, t0 + warm_s + seconds
     step = Step(target, sessions, seconds)
     cpu0 = None
+    others = {"nginx": lambda: proc_cpu_s(nginx_pids), "client": client_cpu_s}
+    others0: dict[str, float] = {}
 
     async def start_cpu():
         nonlocal cpu0
         await asyncio.sleep(max(0.0, t_start - time.monotonic()))
         cpu0 = proc_cpu_s(pids)
+        others0.update({k: f() for k, f in others.items()})
 
     async def staggered(i: int):
         await asyncio.sleep(ramp_s * i / sessions)
@@ -146,6 +163,7 @@ async def run_step(target: str, url: str, pids: list[int], sessions: int, second
     tasks = [asyncio.create_task(staggered(i)) for i in range(sessions)]
     await asyncio.sleep(max(0.0, t_end - time.monotonic()))
     step.cpu_s = proc_cpu_s(pids) - (cpu0 if cpu0 is not None else proc_cpu_s(pids))
+    step.other_cpu_s = {k: f() - others0.get(k, f()) for k, f in others.items()}
     await cpu_task
     # sessions still waiting for an answer get a bounded grace period, then are cancelled
     done, pending = await asyncio.wait(tasks, timeout=30)
@@ -161,7 +179,8 @@ def show(step: Step) -> None:
     cpu_run = step.cpu_s / step.runs * 1000 if step.runs else float("nan")
     print(f"  {step.target:10s} {step.sessions:4d} sessions  {step.rate():6.1f} actions/s   p50/p95 ms: {per}   "
           f"all {step.pct(0.5) * 1000:5.0f}/{step.pct(0.95) * 1000:5.0f}   errors {errs}   "
-          f"server CPU {step.cpu_s / step.seconds:4.2f} cores, {cpu_run:4.1f} ms/run", flush=True)
+          f"server CPU {step.cpu_s / step.seconds:4.2f} cores, {cpu_run:4.1f} ms/run   " +
+          ", ".join(f"{k} {v / step.seconds:4.2f}" for k, v in step.other_cpu_s.items()), flush=True)
     for e in step.error_samples[:3]:
         print(f"      {e}")
 
@@ -171,38 +190,66 @@ def capacity(steps: list[Step], slo_s: float) -> Step | None:
     return max(ok, key=Step.rate) if ok else None
 
 
-async def restart_check(c: cl.Cluster, sessions: int, think_s: float) -> tuple[int, int, list[str]]:
-    """Sessions through nginx edit, app server 1 restarts, each reconnects and checks its workspace."""
+async def restart_check(c: cl.Cluster, sessions: int) -> tuple[int, int, int, list[str]]:
+    """Trainees through nginx type a value; app server 1 stops; those on it reconnect the way the
+    browser does (same cookie, same address) and must be shown what they typed. Returns
+    (sessions, sessions that were on server 1, sessions that lost their workspace, problems)."""
     rng = random.Random(7)
-    people = [Session(c.url) for _ in range(sessions)]
+    people: list[Session] = []
     typed: list[float] = []
-    for s in people:
+    for _ in range(sessions):
+        s = Session(c.url)
         await s.connect()
         await s.open_page("")
         await s.open_page("sandbox")
         v = round(rng.uniform(5.0, 19.0), 2)
         await s.set_widget(s.widget(EDIT_KEY, "number_input"), v)
+        people.append(s)
         typed.append(v)
-    await asyncio.to_thread(cl.restart_server, c, 1)
+    server1 = f"127.0.0.1:{c.state['apps']['1']['port']}"
+    on1 = sum(s.upstream == server1 for s in people)
+    await asyncio.to_thread(c.stop_app, 1)
     lost, problems = 0, []
-    for s, v in zip(people, typed):
-        before = s.query_string
-        await s.close()
-        fresh = Session(c.url, query_string=before)
-        fresh.cookies = dict(s.cookies)  # same browser: same affinity cookie
-        try:
-            await fresh.connect("sandbox")
-            await fresh.open_page("sandbox")
-            got = fresh.widget(EDIT_KEY, "number_input").value
-            if got is None or abs(float(got) - v) > 1e-6 or fresh.query_string != before:
+    try:
+        for s, v in zip(people, typed):
+            address = s.query_string
+            try:
+                try:  # the old connection: alive on server 2, dropped on server 1
+                    await s.open_page("sandbox")
+                    here = s
+                except ProtocolError:
+                    here = Session(c.url, query_string=address)
+                    here.cookies = dict(s.cookies)  # the same browser: the same affinity cookie
+                    await here.connect("sandbox")
+                    await here.open_page("sandbox")
+                    assert here.upstream != server1, "nginx sent the reconnect to the stopped server"
+                got = here.widget(EDIT_KEY, "number_input").value
+                if got is None or abs(float(got) - v) > 1e-6:
+                    lost += 1
+                    problems.append(f"typed {v}, found {got}")
+                if here is not s:
+                    await here.close()
+            except (ProtocolError, OSError, asyncio.TimeoutError, AssertionError) as exc:
                 lost += 1
-                problems.append(f"typed {v}, found {got}")
-        except (ProtocolError, OSError, asyncio.TimeoutError) as exc:
-            lost += 1
-            problems.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            await fresh.close()
-    return sessions, lost, problems
+                problems.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                await s.close()
+    finally:
+        await asyncio.to_thread(c.start_app, 1, c.state["apps"]["1"]["port"])
+        await asyncio.to_thread(c.wait_app, 1)
+    return sessions, on1, lost, problems
+
+
+def children(pid: int) -> list[int]:
+    """``pid`` and its direct children (nginx: the master and its workers)."""
+    out = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
 
 
 async def main_async(args) -> int:
@@ -233,7 +280,8 @@ async def main_async(args) -> int:
             print(f"\n{target}: {url}")
             results[target] = []
             for n in steps:
-                st = await run_step(target, url, pids, n, args.step_s, args.warm_s, args.think_s, seed=n)
+                st = await run_step(target, url, pids, n, args.step_s, args.warm_s, args.think_s, seed=n,
+                                    nginx_pids=children(c.state["nginx"]["pid"]))
                 show(st)
                 results[target].append(st)
         one, many = (capacity(v, args.slo_s) for v in results.values())
@@ -250,9 +298,10 @@ async def main_async(args) -> int:
         else:
             print("no step met the SLO for one of the targets: lower --steps or raise --slo-s")
         if args.restart_sessions:
-            n, lost, problems = await restart_check(c, args.restart_sessions, args.think_s)
-            print(f"\nrestart check: {n} sessions through nginx, app server 1 restarted, {lost} lost their workspace"
-                  f"   target 0: {'OK' if lost == 0 else 'MISSED'}")
+            n, on1, lost, problems = await restart_check(c, args.restart_sessions)
+            print(f"\nrestart check: {n} sessions through nginx, {on1} of them on app server 1, which stopped (they "
+                  f"reconnected to another server) and started again: {lost} lost their workspace   "
+                  f"target 0: {'OK' if lost == 0 else 'MISSED'}")
             for p in problems[:5]:
                 print("   " + p)
     finally:

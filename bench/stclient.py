@@ -124,7 +124,10 @@ class Session:
             else:
                 w.double_value = float(widget.value)
         t = time.perf_counter()
-        await self._ws.send(msg.SerializeToString())
+        try:
+            await self._ws.send(msg.SerializeToString())
+        except websockets.ConnectionClosed as exc:
+            raise ProtocolError(f"connection closed: {exc}") from exc
         res = await asyncio.wait_for(self._until_finished(), self.timeout_s)
         res.seconds = time.perf_counter() - t
         return res
