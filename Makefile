@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+N ?= 2
 
-.PHONY: run test venv dev bench cohort clean
+.PHONY: run test venv dev spark bench cohort cohort-spark cluster cluster-stop load clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -17,8 +18,14 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Optional: pyspark for the cohort on Spark (needs Java 17: apt-get install default-jre-headless).
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt
+	$(PY) -m pip install --quiet -r requirements-spark.txt
+	touch $@
+
 venv: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
+spark: $(VENV)/.spark-installed
 
 ## Start the app on the shipped sample data.
 run: venv
@@ -35,6 +42,19 @@ bench: dev
 ## Generate the large analyst cohort (1000 pumps x 730 days).
 cohort: venv
 	$(PY) -m pumpmodel simulate --pumps 1000 --days 730 --seed 7 --out data/cohort-1000
+
+## Every cohort view over data/cohort-1000 on Spark local[*], timed beside DuckDB.
+cohort-spark: spark
+	@test -d data/cohort-1000 || $(MAKE) cohort
+	$(PY) bench/cohort_spark.py --data data/cohort-1000
+
+## Local cluster: PostgreSQL + N app servers + nginx on http://127.0.0.1:8500 (see README "Cluster").
+cluster: venv
+	$(PY) deploy/cluster.py start --servers $(N)
+
+## Stop exactly what `make cluster` started.
+cluster-stop:
+	$(PY) deploy/cluster.py stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -41,12 +41,12 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def serve(script: str) -> tuple[subprocess.Popen, str]:
+def serve(script: str, cwd: Path = ROOT, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = _port()
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("streamlit")), "run", script, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:

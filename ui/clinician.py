@@ -15,7 +15,7 @@ from pumpmodel.figures.clinician import Item
 from pumpmodel.figures.style import event_label
 from pumpmodel.programs import Case
 from pumpmodel.telemetry import PumpTelemetry
-from ui import data, state
+from ui import data, present, state
 from ui.charts import chart, figure_csv
 from ui.common import disclaimer
 
@@ -53,18 +53,29 @@ def page_start(title: str, caption: str | None = None) -> PumpView:
     return PumpView(pid, pt, case, ev)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _figure(name: str, source_key: str, pump_id: str, sent_json: str | None, extra: str,
-            _build) -> tuple[go.Figure, bytes]:
-    fig = _build()
-    return fig, figure_csv(fig)
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _derived(name: str, source_key: str, pump_id: str, sent_json: str | None, extra: str, _build):
+    return _build()
+
+
+def derived(view: PumpView, name: str, build: Callable[[], object], extra: str = ""):
+    """What ``build()`` returns (a figure, a table), computed once per (name, pump, sent program,
+    ``extra`` options) for all sessions and shared as is (``st.cache_resource``: no copy per run;
+    callers never modify it; st.plotly_chart only reads a figure)."""
+    source_key, sent_json = data.cache_keys(view.pump_id)
+    return _derived(name, source_key, view.pump_id, sent_json, extra, build)
 
 
 def cached_chart(view: PumpView, name: str, build: Callable[[], go.Figure], extra: str = "") -> None:
     """Draw a figure (and its data as CSV) built once per (figure, pump, sent program, ``extra``
     options) for all sessions."""
-    source_key, sent_json = data.cache_keys(view.pump_id)
-    fig, csv = _figure(name, source_key, view.pump_id, sent_json, extra, build)
+    def both():
+        fig = build()
+        return fig, figure_csv(fig)
+
+    fig, csv = derived(view, "figure:" + name, both, extra)
+    if present.on():  # chart() scales the figure in place for presenters: never the shared one
+        fig = go.Figure(fig)
     chart(fig, key=f"chart_{name}", csv=csv)
 
 

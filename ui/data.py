@@ -1,7 +1,14 @@
-"""Telemetry for every page: the story patients (cached for all sessions with
-``st.cache_data``) merged with this session's uploads (kept in
+"""Telemetry for every page: the story patients (loaded once per server process and
+shared by all sessions, read-only) merged with this session's uploads (kept in
 ``st.session_state``, never in module globals), the selected pump, and its
 current state as an ``evaluate()`` case.
+
+Caching (every page run goes through here, so this is the app's hottest path):
+immutable results shared by all sessions use ``st.cache_resource``: the same object
+is returned, nothing is copied. ``st.cache_data`` would unpickle a fresh copy on every
+call (for a pump's telemetry: pandas frames, ~5 ms each, several times per run).
+Callers treat what they get as read-only (pandas copy-on-write makes derived frames
+safe; nothing here is ever assigned to in place).
 
 Cache keys are hashable text (folder, pump id, upload digest, program JSON),
 never DataFrames; unhashable inputs are passed as ``_underscored`` arguments.
@@ -9,6 +16,7 @@ never DataFrames; unhashable inputs are passed as ``_underscored`` arguments.
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
@@ -23,32 +31,34 @@ MAX_UPLOAD_MB = 25
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 _UPLOADS = "telemetry_uploads"  # [{"name", "digest", "telemetry"}], oldest first
 _MERGED = "telemetry_merged"    # (digests, merged Telemetry) for this session
+_PICKER_COLUMNS = ["pump_id", "patient_label", "story", "group"]
 
 
 # -- story data: shared by every session, immutable ---------------------------
 
-@st.cache_data(show_spinner="Loading the story patients' telemetry ...")
+@st.cache_resource(show_spinner="Loading the story patients' telemetry ...")
 def _story(folder: str) -> Telemetry:
     return load_telemetry(folder)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _story_pump(folder: str, pump_id: str) -> PumpTelemetry:
     return _story(folder).pump(pump_id)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _story_pumps(folder: str) -> pd.DataFrame:
-    return _story(folder).pumps
+    """The story pumps as the picker lists them (``pumps_table`` columns)."""
+    return _story(folder).pumps[_PICKER_COLUMNS].assign(source="story").reset_index(drop=True)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _story_ids(folder: str) -> tuple[str, ...]:
     return tuple(_story(folder).pump_ids())
 
 
 def story() -> Telemetry:
-    """The whole story telemetry (a copy from the cache: prefer the helpers below on every run)."""
+    """The whole story telemetry (shared, read-only: ``merge`` builds new objects)."""
     return _story(str(STORY_DIR))
 
 
@@ -106,15 +116,30 @@ def all_telemetry() -> Telemetry:
 
 def pumps_table() -> pd.DataFrame:
     """pump_id, patient_label, story, group (story first, then uploads) without loading samples."""
-    cols = ["pump_id", "patient_label", "story", "group"]
-    frames = [_story_pumps(str(STORY_DIR))[cols].assign(source="story")]
-    frames += [u["telemetry"].pumps[cols].assign(source=u["name"]) for u in uploads()]
+    base, ups = _story_pumps(str(STORY_DIR)), uploads()
+    if not ups:
+        return base
+    frames = [base] + [u["telemetry"].pumps[_PICKER_COLUMNS].assign(source=u["name"]) for u in ups]
     return pd.concat(frames, ignore_index=True)
+
+
+_STORY_ID_SETS: dict[str, frozenset[str]] = {}
+"""Story pump ids per folder, for membership tests on every run without a cache call (each
+``st.cache_*`` call hashes its arguments: ~0.3 ms). Reference data read from disk, the same for
+every session: never user data."""
+
+
+def _is_story(pump_id: str) -> bool:
+    folder = str(STORY_DIR)
+    ids = _STORY_ID_SETS.get(folder)
+    if ids is None:
+        ids = _STORY_ID_SETS[folder] = frozenset(story_ids())
+    return pump_id in ids
 
 
 def _source_key(pump_id: str) -> str | None:
     """Where a pump comes from: the story folder or an upload digest."""
-    if pump_id in story_ids():
+    if _is_story(pump_id):
         return "story:" + str(STORY_DIR)
     for u in uploads():
         if pump_id in set(u["telemetry"].pump_ids()):
@@ -141,18 +166,18 @@ def selected_pump() -> PumpTelemetry | None:
 
 # -- the pump's state as a case -----------------------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _case(source_key: str, pump_id: str, sent_json: str | None, _pt: PumpTelemetry) -> Case:
-    case = _pt.case()
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _case(source_key: str, pump_id: str, sent_json: str | None, _pt: Callable[[], PumpTelemetry]) -> Case:
+    case = _pt().case()
     if sent_json is None:
         return case
     sent = Program.model_validate_json(sent_json)
     return case.model_copy(update={"current": sent, "proposed": sent})
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _evaluation(source_key: str, pump_id: str, sent_json: str | None, _case: Case) -> Evaluation:
-    return evaluate(_case)
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _evaluation(source_key: str, pump_id: str, sent_json: str | None, _case: Callable[[], Case]) -> Evaluation:
+    return evaluate(_case())
 
 
 def cache_keys(pump_id: str) -> tuple[str, str | None]:
@@ -172,10 +197,10 @@ def current_case(pump_id: str) -> Case:
     """``PumpTelemetry.case()``, with the program sent from the sandbox (if
     any) as both the current and the proposed program."""
     key, sent_json = _keys(pump_id)
-    return _case(key, pump_id, sent_json, pump(pump_id))
+    return _case(key, pump_id, sent_json, lambda: pump(pump_id))  # built only on a cache miss
 
 
 def current_evaluation(pump_id: str) -> Evaluation:
     """``evaluate(current_case(pump_id))``, cached."""
     key, sent_json = _keys(pump_id)
-    return _evaluation(key, pump_id, sent_json, current_case(pump_id))
+    return _evaluation(key, pump_id, sent_json, lambda: _case(key, pump_id, sent_json, lambda: pump(pump_id)))

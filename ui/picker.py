@@ -46,9 +46,8 @@ def pump_picker() -> str | None:
             format_func=lambda pid: labels[pid] + ("" if sources[pid] == "story" else f" (uploaded: {sources[pid]})"),
             help="Story patients first, then pumps from telemetry uploaded in this session. "
                  "The choice is kept in the address (?pump=ID).")
-        row = pumps[pumps["pump_id"] == wanted].iloc[0]
         st.caption(f"{labels[wanted]} (pump id `{wanted}`)")
-        story = row["story"]
+        story = pumps["story"].iat[ids.index(wanted)]
         if isinstance(story, str) and story:
             with st.expander("Patient story"):
                 st.markdown(story)

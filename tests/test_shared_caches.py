@@ -1,0 +1,29 @@
+"""Results shared by every session (``st.cache_resource`` in ui/data.py and ui/clinician.py) are
+the same objects in every session, so nothing a session does may change them: presentation mode
+(which enlarges chart fonts in place) must scale a copy, never the shared figure."""
+from __future__ import annotations
+
+import json
+
+
+def _chart_font_sizes(at) -> list:
+    return [json.loads(c.proto.spec)["layout"].get("font", {}).get("size") for c in at.get("plotly_chart")]
+
+
+def test_presentation_mode_does_not_enlarge_the_shared_figures_of_other_sessions(app):
+    plain = app({"pump": "story-a"})
+    plain.switch_page("pages/schedule.py").run()
+    assert not plain.exception
+    before = _chart_font_sizes(plain)
+    assert before, "the schedule page draws charts"
+
+    presenter = app({"pump": "story-a", "present": "1"})
+    for _ in range(3):  # three runs: in-place scaling of a shared figure would compound
+        presenter.switch_page("pages/schedule.py").run()
+        assert not presenter.exception
+    big = _chart_font_sizes(presenter)
+    assert all(b is not None and (a or 13) < b for a, b in zip(before, big)), (before, big)
+    assert len(set(big)) <= len(set(before)) + 1, big
+
+    plain.run()
+    assert _chart_font_sizes(plain) == before
