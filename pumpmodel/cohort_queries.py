@@ -447,8 +447,39 @@ def story_folder(root: Path) -> Path | None:
     return p if is_telemetry_folder(p) else None
 
 
-def _globs(folders: Sequence[Path], table: str) -> str:
-    return "[" + ", ".join(lit(str(Path(f) / table / "*" / "*.parquet")) for f in folders) + "]"
+def _globs(folders: Sequence[Path], table: str, skip: frozenset[str] = frozenset()) -> str:
+    """The partition files of ``table``: a glob per folder, or (when some files are skipped)
+    every other file by name."""
+    if not skip:
+        return "[" + ", ".join(lit(str(Path(f) / table / "*" / "*.parquet")) for f in folders) + "]"
+    files = [str(p) for f in folders for p in sorted((Path(f) / table).glob("*/*.parquet")) if str(p) not in skip]
+    return "[" + ", ".join(lit(p) for p in files) + "]"
+
+
+class CohortError(ValueError):
+    """A telemetry folder the cohort queries cannot use at all (one clear message)."""
+
+
+def unreadable_files(folders: Sequence[Path | str]) -> list[tuple[Path, str]]:
+    """Partition files that are not readable Parquet, each with the reason (read in full:
+    only called after DuckDB failed). Raises CohortError when a folder's pumps.parquet is
+    unreadable: without it the folder's pumps are unknown."""
+    import pyarrow.parquet as pq
+
+    bad = []
+    for folder in (Path(f) for f in folders):
+        try:
+            pq.read_table(folder / "pumps.parquet")
+        except Exception as exc:  # noqa: BLE001  (any reason is a reason to refuse the folder)
+            raise CohortError(f"The telemetry folder {folder} cannot be used: its pumps.parquet is not a readable "
+                              f"Parquet file ({type(exc).__name__}). Regenerate or replace the folder.") from None
+        for table in ("samples", "events"):
+            for p in sorted((folder / table).glob("*/*.parquet")):
+                try:
+                    pq.read_table(p)
+                except Exception as exc:  # noqa: BLE001
+                    bad.append((p, f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return bad
 
 
 MACROS = [
@@ -465,7 +496,7 @@ Pass ``materialize=()`` to keep everything a view over the Parquet files."""
 
 
 def connect(folders: Sequence[Path | str], memory_limit: str = "1GB", threads: int | None = None,
-            materialize: Sequence[str] = MATERIALIZE):
+            materialize: Sequence[str] = MATERIALIZE, skip: frozenset[str] = frozenset()):
     """A fresh in-memory DuckDB database with the telemetry views over ``folders``.
 
     Nothing is loaded: ``samples`` and ``events`` are views that read the Parquet
@@ -487,7 +518,7 @@ def connect(folders: Sequence[Path | str], memory_limit: str = "1GB", threads: i
     opts = "hive_partitioning = true, hive_types = {'pump_id': VARCHAR}, union_by_name = true"
     for table in ("samples", "events"):
         kind = "TABLE" if table in materialize else "VIEW"
-        con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({_globs(folders, table)}, {opts})")
+        con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({_globs(folders, table, skip)}, {opts})")
     pumps = "[" + ", ".join(lit(str(f / "pumps.parquet")) for f in folders) + "]"
     con.execute(f"CREATE VIEW pumps AS SELECT * FROM read_parquet({pumps}, union_by_name = true)")
     for stmt in setup_sql(kind="VIEW", materialize=materialize):
@@ -507,17 +538,46 @@ class Cohort:
                  materialize: Sequence[str] = MATERIALIZE):
         import threading
 
+        import duckdb
+
         self.folders = tuple(Path(f) for f in folders)
-        self._db = connect(self.folders, memory_limit=memory_limit, threads=threads, materialize=materialize)
+        self._opts = dict(memory_limit=memory_limit, threads=threads, materialize=materialize)
+        #: partition files left out because they are not readable Parquet: [(path, reason)]
+        self.skipped: list[tuple[Path, str]] = []
         self._lock = threading.Lock()
+        try:
+            self._db = connect(self.folders, **self._opts)
+        except duckdb.Error as exc:
+            self._db = None
+            self._without_unreadable(exc)
+
+    def _without_unreadable(self, exc: Exception) -> None:
+        """After DuckDB failed: find the unreadable files and open the folders without them
+        (CohortError when that is not the cause, or when the folder cannot be used at all)."""
+        bad = unreadable_files(self.folders)
+        if not bad or self.skipped:
+            raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
+        if self._db is not None:
+            self._db.close()
+        self.skipped = bad
+        self._db = connect(self.folders, skip=frozenset(str(p) for p, _ in bad), **self._opts)
 
     def query(self, text: str):
-        with self._lock:
-            cur = self._db.cursor()
-        try:
-            return cur.execute(text).df()
-        finally:
-            cur.close()
+        import duckdb
+
+        for attempt in (1, 2):
+            with self._lock:
+                cur = self._db.cursor()
+            try:
+                return cur.execute(text).df()
+            except duckdb.Error as exc:  # a file read at query time (views): leave it out, once
+                if attempt == 2 or isinstance(exc, (duckdb.ParserException, duckdb.BinderException)):
+                    raise
+                with self._lock:
+                    self._without_unreadable(exc)
+            finally:
+                cur.close()
 
     def run(self, view: str, f: Filters | None = None):
         """One view's (small, aggregated) result as a DataFrame."""
