@@ -460,25 +460,56 @@ class CohortError(ValueError):
     """A telemetry folder the cohort queries cannot use at all (one clear message)."""
 
 
+def _misfit(schema, table: str) -> str | None:
+    """Why a partition's columns cannot be queried with the others (None when they can)."""
+    import pyarrow as pa
+
+    from .telemetry_schema import OPTIONAL_COLUMNS, TABLES
+
+    for f in TABLES[table]:
+        if f.name == "pump_id" and table != "pumps":
+            continue
+        if f.name not in schema.names:
+            if f.name not in OPTIONAL_COLUMNS[table]:
+                return f"missing column {f.name}"
+            continue
+        t = schema.field(f.name).type
+        same_kind = (t == f.type or pa.types.is_null(t)
+                     or (pa.types.is_floating(f.type) and (pa.types.is_integer(t) or pa.types.is_floating(t)))
+                     or (pa.types.is_timestamp(f.type) and pa.types.is_timestamp(t))
+                     or (pa.types.is_string(f.type) and (pa.types.is_large_string(t) or pa.types.is_dictionary(t))))
+        if not same_kind:
+            return f"column {f.name} is {t}, expected {f.type}"
+    return None
+
+
 def unreadable_files(folders: Sequence[Path | str]) -> list[tuple[Path, str]]:
-    """Partition files that are not readable Parquet, each with the reason (read in full:
-    only called after DuckDB failed). Raises CohortError when a folder's pumps.parquet is
-    unreadable: without it the folder's pumps are unknown."""
+    """Partition files that are not readable Parquet or whose columns do not fit the telemetry
+    format, each with the reason (read in full: only called after DuckDB failed). Raises
+    CohortError when a folder's pumps.parquet is unreadable: without it the pumps are unknown."""
     import pyarrow.parquet as pq
+
+    def why_not(p: Path, table: str) -> str | None:
+        try:
+            t = pq.read_table(p)
+            t.validate(full=True)  # e.g. text that is not UTF-8
+        except Exception as exc:  # noqa: BLE001  (any reason is a reason)
+            return f"not readable Parquet ({type(exc).__name__}: {str(exc)[:200]})"
+        return _misfit(t.schema, table)
 
     bad = []
     for folder in (Path(f) for f in folders):
-        try:
-            pq.read_table(folder / "pumps.parquet")
-        except Exception as exc:  # noqa: BLE001  (any reason is a reason to refuse the folder)
-            raise CohortError(f"The telemetry folder {folder} cannot be used: its pumps.parquet is not a readable "
-                              f"Parquet file ({type(exc).__name__}). Regenerate or replace the folder.") from None
+        why = why_not(folder / "pumps.parquet", "pumps")
+        if why:
+            raise CohortError(f"The telemetry folder {folder} cannot be used: its pumps.parquet is {why}. "
+                              "Regenerate or replace the folder.")
         for table in ("samples", "events"):
-            for p in sorted((folder / table).glob("*/*.parquet")):
-                try:
-                    pq.read_table(p)
-                except Exception as exc:  # noqa: BLE001
-                    bad.append((p, f"{type(exc).__name__}: {str(exc)[:200]}"))
+            parts = sorted((folder / table).glob("*/*.parquet"))
+            wrong = [(p, w) for p in parts if (w := why_not(p, table))]
+            if parts and len(wrong) == len(parts):
+                raise CohortError(f"The telemetry folder {folder} cannot be used: none of its {len(parts)} "
+                                  f"{table} partition file(s) can be read (first: {wrong[0][0].name}: {wrong[0][1]}).")
+            bad += wrong
     return bad
 
 
@@ -558,10 +589,17 @@ class Cohort:
         if not bad or self.skipped:
             raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried: "
                               f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
+        import duckdb
+
         if self._db is not None:
             self._db.close()
         self.skipped = bad
-        self._db = connect(self.folders, skip=frozenset(str(p) for p, _ in bad), **self._opts)
+        try:
+            self._db = connect(self.folders, skip=frozenset(str(p) for p, _ in bad), **self._opts)
+        except duckdb.Error as again:
+            raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried even "
+                              f"without the {len(bad)} unreadable file(s): {type(again).__name__}: "
+                              f"{str(again).splitlines()[0][:300]}") from None
 
     def query(self, text: str):
         import duckdb
@@ -572,8 +610,11 @@ class Cohort:
             try:
                 return cur.execute(text).df()
             except duckdb.Error as exc:  # a file read at query time (views): leave it out, once
-                if attempt == 2 or isinstance(exc, (duckdb.ParserException, duckdb.BinderException)):
-                    raise
+                if isinstance(exc, duckdb.ParserException):
+                    raise  # our SQL, not the data
+                if attempt == 2:
+                    raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried: "
+                                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
                 with self._lock:
                     self._without_unreadable(exc)
             finally:

@@ -852,6 +852,8 @@ def _order(df, raw, strict: bool) -> list[Problem]:
     if len(df) < 2:
         return []
     codes, labels = _codes(df["pump_id"])
+    if len(labels) == 0:  # no pump id at all (each empty cell is already a problem)
+        return []
     t = df["timestamp"].to_numpy()
     same = codes[1:] == codes[:-1]
     # pumps stored in more than one block

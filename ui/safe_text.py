@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 
-# What makes markdown more than text: links and images ([ ]), autolinks (<...>, http://, www.),
-# code (`), emphasis (*, ~), headings (#), tables (|), entities (&), LaTeX ($) and Streamlit's
-# :red[...] / :material/icon: directives (a colon before a letter). Escaped with a backslash,
-# which CommonMark allows before any ASCII punctuation; other characters are left readable
-# (an intraword _ or a "00:00" is not markup).
-_MARKUP = re.compile(r"([\\`*\[\]<>#|~$&]|:(?=[A-Za-z/])|(?<=www)\.)", re.IGNORECASE)
+# What makes markdown more than text: links and images ([ ]), autolinks (<...>), code (`),
+# emphasis (*, ~), headings (#), tables (|), entities (&), LaTeX ($) and Streamlit's :red[...] /
+# :material/icon: directives (a colon before a letter). Escaped with a backslash, which CommonMark
+# allows before any ASCII punctuation; other characters are left readable (an intraword _ or a
+# "00:00" is not markup).
+_MARKUP = re.compile(r"([\\`*\[\]<>#|~$&]|:(?=[A-Za-z]))")
+# GitHub's autolinks of bare addresses (http://..., www...., name@host) survive backslash escapes
+# in Streamlit's renderer: an invisible word joiner after the scheme (or before the @) breaks them.
+_AUTOLINK = re.compile(r"(?i)(?<![a-z])(https?|ftp|www)(?=\\?[:.])|(?=@)")
+_JOINER = "\u2060"
 
 
 def md(text: object, max_chars: int | None = 2000) -> str:
@@ -29,6 +33,7 @@ def md(text: object, max_chars: int | None = 2000) -> str:
     if max_chars is not None and len(s) > max_chars:
         s, note = s[:max_chars], f" ... ({len(str(text)) - max_chars:,} more characters not shown)"
     s = _MARKUP.sub(r"\\\1", s.replace("\r", ""))
+    s = _AUTOLINK.sub(lambda m: (m.group(1) or "") + _JOINER, s)
     return "  \n".join(s.split("\n")) + note
 
 
