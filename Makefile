@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 N ?= 2
 
-.PHONY: run test venv dev spark bench cohort cohort-spark cluster cluster-stop load clean
+.PHONY: run test fuzz venv dev spark bench cohort cohort-spark cluster cluster-stop load clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -34,6 +34,11 @@ run: venv
 ## Whole suite: unit, property, AppTest and browser tests.
 test: dev
 	$(PY) -m pytest -q
+
+## Fuzz suite at full length: >= 20,000 examples per target (figures: test-artifacts/fuzz-fuzz.json).
+## `make test` runs the same targets briefly (profile "quick").
+fuzz: dev
+	FUZZ_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 ## Benchmarks (print figures; see README).
 bench: dev

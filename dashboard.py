@@ -33,18 +33,21 @@ for path, title, icon, section in PAGES:
 
 nav = st.navigation(sections)  # the first page (Pump overview) is the default
 
-from ui.picker import pump_picker  # noqa: E402  (after set_page_config)
+from ui.boundary import error_boundary  # noqa: E402  (after set_page_config)
+from ui.picker import pump_picker  # noqa: E402
 from ui.shell import mark_shell  # noqa: E402
 from ui import tour  # noqa: E402
 
 mark_shell()  # pages check this: see ui/shell.py
-look.apply()
-present.apply()
-pump = pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
-tour.start_button(pump)
-if present.on():
-    present.controls(st.container(key="present_bar"))
-else:
-    present.controls(st.sidebar)
-tour.panel(files.get(id(nav), "").removeprefix("pages/").removesuffix(".py"))
-nav.run()
+with error_boundary("sidebar: look, presentation mode, pump picker, tour"):
+    look.apply()
+    present.apply()
+    pump = pump_picker()  # sidebar pump choice, shared by every page (?pump=ID)
+    tour.start_button(pump)
+    if present.on():
+        present.controls(st.container(key="present_bar"))
+    else:
+        present.controls(st.sidebar)
+    tour.panel(files.get(id(nav), "").removeprefix("pages/").removesuffix(".py"))
+with error_boundary(f"page {nav.title}"):  # every page: a short message with an error id, never a traceback
+    nav.run()

@@ -6,6 +6,7 @@ import streamlit as st
 from pumpmodel import sandbox, sharelink
 from ui import sandbox_results
 from ui.common import disclaimer
+from ui.safe_text import md
 
 st.title("Cases: demos, import and export")
 disclaimer()
@@ -43,7 +44,7 @@ if raw is not None:
         sandbox_results.problems(exc.errors, f"{exc} Nothing was loaded.")
     else:
         ev, _ = sandbox_results.evaluations(case)
-        st.success(f"Valid case from {source}: {len(ev.warnings)} finding(s): "
+        st.success(f"Valid case from {md(source)}: {len(ev.warnings)} finding(s): "
                    + (", ".join(f"`{c}`" for c in ev.codes()) or "none"), icon=":material/check:")
         if st.button("Open in the sandbox", type="primary", key="io_open", icon=":material/tune:"):
             open_in_sandbox(data, source)

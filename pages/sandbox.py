@@ -4,7 +4,9 @@ import streamlit as st
 from pumpmodel import library, sandbox
 from ui import sandbox_editor, sandbox_results, sandbox_review
 from ui import sandbox_state as S
+from ui.boundary import fragment
 from ui.common import disclaimer
+from ui.safe_text import md
 from ui.state import selected_pump_id
 
 st.title("Programming sandbox")
@@ -15,7 +17,7 @@ st.markdown("Change the program on the right-hand pump as you would on a clinici
 
 
 def start_bar() -> None:
-    with st.expander(f"Start from ... (now: **{S.origin()}**)"):
+    with st.expander(f"Start from ... (now: **{md(S.origin())}**)"):
         c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
         pid = selected_pump_id()
         c1.button(f"Current program of pump {pid}" if pid else "Selected pump (none selected: blank pump)",
@@ -30,7 +32,7 @@ def start_bar() -> None:
                      icon=":material/upload_file:")
 
 
-@st.fragment
+@fragment  # st.fragment inside the error boundary (ui/boundary.py)
 def workbench() -> None:
     left, right = st.columns([5, 6], gap="large")
     with left:

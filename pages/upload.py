@@ -5,6 +5,7 @@ from pumpmodel.telemetry import STORY_DIR
 from ui import data, state
 from ui.clinician_upload import handle, template_files
 from ui.common import disclaimer
+from ui.safe_text import md
 
 st.title("Upload telemetry")
 disclaimer()
@@ -28,13 +29,13 @@ if up is not None:
     result = handle(up.name, up.getvalue())
     if result["ok"]:
         ids = result["pump_ids"]
-        st.success(f"{result['name']}: {len(ids)} pump(s) loaded: {', '.join(ids)}", icon=":material/check:")
+        st.success(f"{md(result['name'])}: {len(ids)} pump(s) loaded: {md(', '.join(ids))}", icon=":material/check:")
         if st.button(f"Show pump {ids[0]}", icon=":material/arrow_forward:"):
             state.select_pump(ids[0])
             st.switch_page("pages/overview.py")
     else:
         problems = result["problems"]
-        st.error(f"{result['name']} was not loaded: {len(problems)} problem(s). Nothing changed; the selected "
+        st.error(f"{md(result['name'])} was not loaded: {len(problems)} problem(s). Nothing changed; the selected "
                  "pump stays available.", icon=":material/error:")
         st.dataframe(problems, hide_index=True, width="stretch", column_config={
             "row": st.column_config.NumberColumn("row (0-based data row)", format="%d"),

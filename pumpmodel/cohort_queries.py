@@ -447,8 +447,70 @@ def story_folder(root: Path) -> Path | None:
     return p if is_telemetry_folder(p) else None
 
 
-def _globs(folders: Sequence[Path], table: str) -> str:
-    return "[" + ", ".join(lit(str(Path(f) / table / "*" / "*.parquet")) for f in folders) + "]"
+def _globs(folders: Sequence[Path], table: str, skip: frozenset[str] = frozenset()) -> str:
+    """The partition files of ``table``: a glob per folder, or (when some files are skipped)
+    every other file by name."""
+    if not skip:
+        return "[" + ", ".join(lit(str(Path(f) / table / "*" / "*.parquet")) for f in folders) + "]"
+    files = [str(p) for f in folders for p in sorted((Path(f) / table).glob("*/*.parquet")) if str(p) not in skip]
+    return "[" + ", ".join(lit(p) for p in files) + "]"
+
+
+class CohortError(ValueError):
+    """A telemetry folder the cohort queries cannot use at all (one clear message)."""
+
+
+def _misfit(schema, table: str) -> str | None:
+    """Why a partition's columns cannot be queried with the others (None when they can)."""
+    import pyarrow as pa
+
+    from .telemetry_schema import OPTIONAL_COLUMNS, TABLES
+
+    for f in TABLES[table]:
+        if f.name == "pump_id" and table != "pumps":
+            continue
+        if f.name not in schema.names:
+            if f.name not in OPTIONAL_COLUMNS[table]:
+                return f"missing column {f.name}"
+            continue
+        t = schema.field(f.name).type
+        same_kind = (t == f.type or pa.types.is_null(t)
+                     or (pa.types.is_floating(f.type) and (pa.types.is_integer(t) or pa.types.is_floating(t)))
+                     or (pa.types.is_timestamp(f.type) and pa.types.is_timestamp(t))
+                     or (pa.types.is_string(f.type) and (pa.types.is_large_string(t) or pa.types.is_dictionary(t))))
+        if not same_kind:
+            return f"column {f.name} is {t}, expected {f.type}"
+    return None
+
+
+def unreadable_files(folders: Sequence[Path | str]) -> list[tuple[Path, str]]:
+    """Partition files that are not readable Parquet or whose columns do not fit the telemetry
+    format, each with the reason (read in full: only called after DuckDB failed). Raises
+    CohortError when a folder's pumps.parquet is unreadable: without it the pumps are unknown."""
+    import pyarrow.parquet as pq
+
+    def why_not(p: Path, table: str) -> str | None:
+        try:
+            t = pq.read_table(p)
+            t.validate(full=True)  # e.g. text that is not UTF-8
+        except Exception as exc:  # noqa: BLE001  (any reason is a reason)
+            return f"not readable Parquet ({type(exc).__name__}: {str(exc)[:200]})"
+        return _misfit(t.schema, table)
+
+    bad = []
+    for folder in (Path(f) for f in folders):
+        why = why_not(folder / "pumps.parquet", "pumps")
+        if why:
+            raise CohortError(f"The telemetry folder {folder} cannot be used: its pumps.parquet is {why}. "
+                              "Regenerate or replace the folder.")
+        for table in ("samples", "events"):
+            parts = sorted((folder / table).glob("*/*.parquet"))
+            wrong = [(p, w) for p in parts if (w := why_not(p, table))]
+            if parts and len(wrong) == len(parts):
+                raise CohortError(f"The telemetry folder {folder} cannot be used: none of its {len(parts)} "
+                                  f"{table} partition file(s) can be read (first: {wrong[0][0].name}: {wrong[0][1]}).")
+            bad += wrong
+    return bad
 
 
 MACROS = [
@@ -465,7 +527,7 @@ Pass ``materialize=()`` to keep everything a view over the Parquet files."""
 
 
 def connect(folders: Sequence[Path | str], memory_limit: str = "1GB", threads: int | None = None,
-            materialize: Sequence[str] = MATERIALIZE):
+            materialize: Sequence[str] = MATERIALIZE, skip: frozenset[str] = frozenset()):
     """A fresh in-memory DuckDB database with the telemetry views over ``folders``.
 
     Nothing is loaded: ``samples`` and ``events`` are views that read the Parquet
@@ -487,7 +549,7 @@ def connect(folders: Sequence[Path | str], memory_limit: str = "1GB", threads: i
     opts = "hive_partitioning = true, hive_types = {'pump_id': VARCHAR}, union_by_name = true"
     for table in ("samples", "events"):
         kind = "TABLE" if table in materialize else "VIEW"
-        con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({_globs(folders, table)}, {opts})")
+        con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({_globs(folders, table, skip)}, {opts})")
     pumps = "[" + ", ".join(lit(str(f / "pumps.parquet")) for f in folders) + "]"
     con.execute(f"CREATE VIEW pumps AS SELECT * FROM read_parquet({pumps}, union_by_name = true)")
     for stmt in setup_sql(kind="VIEW", materialize=materialize):
@@ -507,17 +569,56 @@ class Cohort:
                  materialize: Sequence[str] = MATERIALIZE):
         import threading
 
+        import duckdb
+
         self.folders = tuple(Path(f) for f in folders)
-        self._db = connect(self.folders, memory_limit=memory_limit, threads=threads, materialize=materialize)
+        self._opts = dict(memory_limit=memory_limit, threads=threads, materialize=materialize)
+        #: partition files left out because they are not readable Parquet: [(path, reason)]
+        self.skipped: list[tuple[Path, str]] = []
         self._lock = threading.Lock()
+        try:
+            self._db = connect(self.folders, **self._opts)
+        except duckdb.Error as exc:
+            self._db = None
+            self._without_unreadable(exc)
+
+    def _without_unreadable(self, exc: Exception) -> None:
+        """After DuckDB failed: find the unreadable files and open the folders without them
+        (CohortError when that is not the cause, or when the folder cannot be used at all)."""
+        bad = unreadable_files(self.folders)
+        if not bad or self.skipped:
+            raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
+        import duckdb
+
+        if self._db is not None:
+            self._db.close()
+        self.skipped = bad
+        try:
+            self._db = connect(self.folders, skip=frozenset(str(p) for p, _ in bad), **self._opts)
+        except duckdb.Error as again:
+            raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried even "
+                              f"without the {len(bad)} unreadable file(s): {type(again).__name__}: "
+                              f"{str(again).splitlines()[0][:300]}") from None
 
     def query(self, text: str):
-        with self._lock:
-            cur = self._db.cursor()
-        try:
-            return cur.execute(text).df()
-        finally:
-            cur.close()
+        import duckdb
+
+        for attempt in (1, 2):
+            with self._lock:
+                cur = self._db.cursor()
+            try:
+                return cur.execute(text).df()
+            except duckdb.Error as exc:  # a file read at query time (views): leave it out, once
+                if isinstance(exc, duckdb.ParserException):
+                    raise  # our SQL, not the data
+                if attempt == 2:
+                    raise CohortError(f"The telemetry in {', '.join(map(str, self.folders))} cannot be queried: "
+                                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
+                with self._lock:
+                    self._without_unreadable(exc)
+            finally:
+                cur.close()
 
     def run(self, view: str, f: Filters | None = None):
         """One view's (small, aggregated) result as a DataFrame."""

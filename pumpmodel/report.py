@@ -61,17 +61,30 @@ def _p(pdf: FPDF, text: str, size: int = 9, style: str = "") -> None:
     pdf.multi_cell(0, 4.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
+#: A table cell longer than this is shortened in the table (a row taller than a page cannot be
+#: drawn: fpdf2 "row too high") and printed in full below the table.
+MAX_CELL_CHARS = 600
+
+
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple[int, ...], bold_rows=(),
            size: int = 8) -> None:
     pdf.set_font("Helvetica", "", size)
+    long_cells = []
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.2, first_row_as_headings=True) as t:
         r = t.row()
         for h in header:
             r.cell(latin1(h))
         for i, row in enumerate(rows):
             r = t.row()
-            for cell in row:
-                r.cell(latin1(str(cell)), style=_bold() if i in bold_rows else None)
+            for j, cell in enumerate(row):
+                text = str(cell)
+                if len(text) > MAX_CELL_CHARS:
+                    long_cells.append((i + 1, header[j], text))
+                    text = text[:MAX_CELL_CHARS] + f" ... ({header[j]} shortened: {len(text):,} characters; " \
+                                                   "in full below the table)"
+                r.cell(latin1(text), style=_bold() if i in bold_rows else None)
+    for row_no, column, text in long_cells:
+        _p(pdf, f"Row {row_no}, {column} in full: {text}", size)
 
 
 def _bold():

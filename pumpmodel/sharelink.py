@@ -15,18 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import gate
 from .programs import Case
 
 PARAM = "case"
 MAX_TOKEN_CHARS = 64_000  # a case is ~1 kB; refuse absurd inputs before decoding
 
 
-class ShareLinkError(ValueError):
-    """A ``case`` token that cannot be turned into a Case; ``errors`` lists why."""
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]):
-        super().__init__(message)
-        self.errors = errors
+class ShareLinkError(gate.GateError):
+    """A ``case`` token (or case file) that cannot be turned into a Case; ``errors`` lists why."""
 
 
 def case_to_dict(case: Case | dict) -> dict:
@@ -68,29 +65,21 @@ def decode_dict(token: str) -> dict:
     return parse_json(text)
 
 
-def parse_json(text: str) -> dict:
-    """A JSON object from text (pasted or uploaded case files, share links, the CLI)."""
+def parse_json(text: str | bytes) -> dict:
+    """A JSON object from text (pasted or uploaded case files, share links, the CLI),
+    through the one input gate (``pumpmodel.gate``: size, depth, numbers)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ShareLinkError("The case is not valid JSON.",
-                             [{"loc": [f"line {exc.lineno}", f"column {exc.colno}"], "msg": exc.msg}]) from None
-    except RecursionError:
-        raise ShareLinkError("The case is not valid JSON.",
-                             [{"loc": [], "msg": "nested too deeply to be a case"}]) from None
-    if not isinstance(data, dict):
-        raise ShareLinkError("The case must be a JSON object.",
-                             [{"loc": [], "msg": f"expected an object, got {type(data).__name__}"}])
-    return data
+        return gate.load_object(text)
+    except gate.GateError as exc:
+        raise ShareLinkError(str(exc), exc.errors) from None
 
 
 def decode_text(raw: bytes) -> str:
-    """Case file bytes as text: UTF-8, with or without a byte-order mark."""
+    """Case file bytes as text: at most 1 MB, UTF-8, with or without a byte-order mark."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ShareLinkError("The case file is not UTF-8 text.",
-                             [{"loc": [], "msg": f"byte {exc.start}: {exc.reason}"}]) from None
+        return gate.decode(raw)
+    except gate.GateError as exc:
+        raise ShareLinkError(str(exc), exc.errors) from None
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:

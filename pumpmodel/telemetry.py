@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,9 +39,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
-from . import library, units
+from . import gate, library, units
+from .programs import FIRST_YEAR, LAST_YEAR, MAX_RATE_ML_PER_DAY, Case, HistoryEntry, Program, PumpSettings
+from .telemetry_limits import ZIP_ERRORS, LimitExceeded, ZipReader, read_parquet
 from .trial.record import Trial
-from .programs import Case, HistoryEntry, Program, PumpSettings
 from .telemetry_schema import (
     EVENT_KINDS, EVENTS, OPTIONAL_COLUMNS, PUMPS, SAMPLES, SEVERITIES, TABLE_COLUMN, TABLES,
 )
@@ -63,6 +63,14 @@ ERI_BATTERY_PCT = 5.0
 MAX_PROJECTION_YEARS = 50
 
 PUMP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+#: Timestamps a pump clock can plausibly show (the case's pump-clock range, leaving a year for
+#: "now" = last sample + 1 h and the projections).
+FIRST_TIME, LAST_TIME = pd.Timestamp(FIRST_YEAR, 1, 1), pd.Timestamp(LAST_YEAR - 1, 12, 31, 23, 59, 59)
+#: Most a catheter can hold (mL): a larger value is a unit error.
+MAX_CATHETER_ML = 5.0
+#: An event volume above the reservoir's capacity by more than this (mL) is impossible.
+EVENT_VOLUME_MARGIN_ML = 5.0
+UNFORESEEN = "cannot be checked (an input no check foresaw):"
 MAX_ROWS_PER_CHECK = 10  # problems listed per check before summarising the rest
 
 
@@ -313,23 +321,27 @@ class _Raw:
 
 def load_telemetry(source: str | Path | bytes, name: str | None = None) -> Telemetry:
     """Load and check telemetry from a folder, or an uploaded file's bytes (with ``name``)."""
+    label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
     try:
         raws = _read_source(source, name)
     except TelemetryError:
         raise
-    except (OSError, pa.ArrowException, zipfile.BadZipFile, ValueError, UnicodeDecodeError) as exc:
-        label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
+    except LimitExceeded as exc:
+        raise TelemetryError([Problem(file=exc.file, message=str(exc))]) from None
+    except (OSError, pa.ArrowException, ValueError, UnicodeDecodeError, *ZIP_ERRORS) as exc:
         raise TelemetryError([Problem(file=str(label), message=f"cannot be read: {exc}")]) from None
+    except Exception as exc:  # noqa: BLE001  the contract: only TelemetryError leaves the loader
+        raise TelemetryError([Problem(file=str(label), message=f"{UNFORESEEN} {type(exc).__name__}")]) from None
     try:
         return _check(raws)
     except TelemetryError:
         raise
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+    except Exception as exc:  # noqa: BLE001
         # safety net: every check above names file, column and row; an input no check foresaw
-        # still becomes a TelemetryError (the contract), never a raw exception
-        label = name or str(source) if not isinstance(source, bytes) else (name or "upload")
-        raise TelemetryError([Problem(file=str(label), message=f"cannot be checked: {type(exc).__name__}: {exc}")]) \
-            from None
+        # still becomes a TelemetryError (the contract), never a raw exception. The fuzz suite
+        # (tests/test_fuzz.py) fails on this message, so each such input gets its own check.
+        raise TelemetryError([Problem(file=str(label), message=f"{UNFORESEEN} {type(exc).__name__}: "
+                                                               f"{str(exc)[:200]}")]) from None
 
 
 def _read_source(source, name) -> dict[str, _Raw]:
@@ -350,9 +362,9 @@ def _read_upload(data: bytes, name: str) -> dict[str, _Raw]:
     if lower.endswith(".zip"):
         return _read_zip(data, name)
     if lower.endswith(".csv"):
-        table = _read_csv_bytes(data)
+        table = _read_csv_bytes(data, name)
     elif lower.endswith(".parquet"):
-        table = pq.read_table(io.BytesIO(data))
+        table = _read_parquet_bytes(data, name)
     else:
         raise TelemetryError([Problem(file=name, message="unsupported file type: upload a .zip of a telemetry "
                                                          "folder, or one combined .csv/.parquet file")])
@@ -387,8 +399,8 @@ def _split_combined(table: pa.Table, name: str) -> dict[str, _Raw]:
 
 
 def _read_zip(data: bytes, name: str) -> dict[str, _Raw]:
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    members = [m for m in zf.namelist() if not m.endswith("/") and "__MACOSX" not in m]
+    zf = ZipReader(data, name)  # streamed under a decompressed-size and member-count cap
+    members = zf.members
     tops = {m.split("/", 1)[0] for m in members if "/" in m}
     prefix = ""
     if not any(Path(m).name in ("pumps.parquet", "pumps.csv") and "/" not in m for m in members) and len(tops) == 1:
@@ -404,7 +416,7 @@ def _read_folder(path: Path) -> dict[str, _Raw]:
 
 def _read_layout(read, rels: set[str], label: str, folder: Path | None = None) -> dict[str, _Raw]:
     if "pumps.parquet" in rels:
-        pumps_t = pq.read_table(io.BytesIO(read("pumps.parquet")))
+        pumps_t = _read_parquet_bytes(read("pumps.parquet"), label + "pumps.parquet")
         out = {"pumps": _Raw(pumps_t, _Files.single(label + "pumps.parquet", pumps_t.num_rows),
                              np.arange(pumps_t.num_rows))}
         for tname in ("samples", "events"):
@@ -419,7 +431,7 @@ def _read_layout(read, rels: set[str], label: str, folder: Path | None = None) -
                 problems.append(Problem(file=label + fname, message="file missing (a CSV telemetry folder holds "
                                                                     "pumps.csv, samples.csv and events.csv)"))
                 continue
-            t = _read_csv_bytes(read(fname))
+            t = _read_csv_bytes(read(fname), label + fname)
             out[tname] = _Raw(t, _Files.single(label + fname, t.num_rows), np.arange(t.num_rows))
         if problems:
             raise TelemetryError(problems)
@@ -451,7 +463,7 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
     else:  # uploads, or partitions whose columns differ: file by file, so type problems name file and row
         tables, counts = [], []
         for _, rel in parts:
-            t = pq.read_table(io.BytesIO(read(rel)))
+            t = _read_parquet_bytes(read(rel), label + rel)
             t = t.drop_columns([c for c in t.column_names if c == "pump_id"])
             tables.append(t)
             counts.append(t.num_rows)
@@ -510,12 +522,31 @@ def _partitions_match(folder: Path, parts, expected: pa.Schema, label: str) -> b
     return same
 
 
-def _read_csv_bytes(data: bytes) -> pa.Table:
+def _read_csv_bytes(data: bytes, file: str = "csv") -> pa.Table:
     """CSV with every column read as text; types are checked column by column later."""
     head = data.split(b"\n", 1)[0].decode("utf-8-sig").strip("\r")
     cols = [c.strip().strip('"') for c in head.split(",")]
+    _unique_columns(cols, file)
     return pacsv.read_csv(io.BytesIO(data), convert_options=pacsv.ConvertOptions(
         column_types={c: pa.string() for c in cols}, strings_can_be_null=True))
+
+
+def _read_parquet_bytes(data: bytes, file: str) -> pa.Table:
+    """A Parquet file after its footer passed the row and size caps (``telemetry_limits``)."""
+    schema = pq.read_schema(io.BytesIO(data))
+    _unique_columns(schema.names, file)
+    return read_parquet(data, file)
+
+
+def _unique_columns(names: list[str], file: str) -> None:
+    seen, twice = set(), []
+    for n in names:
+        if n in seen and n not in twice:
+            twice.append(n)
+        seen.add(n)
+    if twice:
+        raise TelemetryError([Problem(file=file, column=n, message="column appears twice in the header")
+                              for n in twice])
 
 
 # ---------------------------------------------------------------------------
@@ -716,8 +747,10 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
                               f"unknown indication (allowed: {', '.join(library.INDICATIONS)})", rp.rows, ind)
     problems += _trial_problems(pumps, rp)
     problems += _range(pumps, rp, "battery_pct_at_implant", 0, 100, "per cent")
-    problems += _range(pumps, rp, "catheter_volume_ml", 0, None, "mL")
+    problems += _range(pumps, rp, "catheter_volume_ml", 0, MAX_CATHETER_ML, "mL")
     problems += _range(pumps, rp, "low_reservoir_alarm_ml", 0, None, "mL")
+    for c in ("implant_date", "next_appointment"):
+        problems += _time_range(pumps, rp, c)
     capacity = pumps["profile"].map({k: p.reservoir_ml for k, p in library.pump_profiles().items()}).astype(float)
     over = (pumps["low_reservoir_alarm_ml"] > capacity).to_numpy()
     problems += _row_problems(rp.files, "low_reservoir_alarm_ml", np.flatnonzero(over),
@@ -729,15 +762,18 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
         bad = ~df["pump_id"].isin(known_ids).to_numpy()
         problems += _row_problems(raw.files, "pump_id", np.flatnonzero(bad), "pump id not in the pumps table",
                                   raw.rows, df["pump_id"])
+        problems += _time_range(df, raw, "timestamp")
         problems += _order(df, raw, strict=tname == "samples")
-    for c in ("programmed_rate_ml_per_day", "delivered_ml", "reservoir_ml", "reservoir_estimate_ml"):
+    problems += _range(samples, rs, "programmed_rate_ml_per_day", 0, MAX_RATE_ML_PER_DAY, "mL/day")
+    for c in ("delivered_ml", "reservoir_ml", "reservoir_estimate_ml"):
         problems += _range(samples, rs, c, 0, None, "mL")
     problems += _range(samples, rs, "battery_pct", 0, 100, "per cent")
     cap = samples["pump_id"].map(dict(zip(ids, capacity))).astype(float)
-    for c in ("reservoir_ml", "reservoir_estimate_ml"):
+    for c in ("reservoir_ml", "reservoir_estimate_ml", "delivered_ml"):  # an hour cannot deliver more than it holds
         over = (samples[c] > cap + 1e-6).to_numpy()
         problems += _row_problems(rs.files, c, np.flatnonzero(over),
                                   "above the pump's reservoir capacity (mL expected)", rs.rows, samples[c])
+    problems += _implant_before_samples(pumps, samples, rp)
     # no estimate recorded (older files, or a real pump's export): the pump's estimate is the volume
     samples["reservoir_estimate_ml"] = samples["reservoir_estimate_ml"].fillna(samples["reservoir_ml"])
     bad = ~events["kind"].isin(EVENT_KINDS).to_numpy()
@@ -746,8 +782,12 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     bad = ~events["severity"].isin(SEVERITIES).to_numpy()
     problems += _row_problems(re_.files, "severity", np.flatnonzero(bad),
                               f"unknown severity (allowed: {', '.join(SEVERITIES)})", re_.rows, events["severity"])
+    ecap = events["pump_id"].map(dict(zip(ids, capacity))).astype(float)
     for c in ("expected_residual_ml", "withdrawn_ml", "added_ml", "volume_ml"):
         problems += _range(events, re_, c, 0, None, "mL")
+        over = (events[c] > ecap + EVENT_VOLUME_MARGIN_ML).to_numpy(dtype=bool, na_value=False)
+        problems += _row_problems(re_.files, c, np.flatnonzero(over), "more than the pump's reservoir holds "
+                                  f"(+ {EVENT_VOLUME_MARGIN_ML:g} mL): impossible, or not mL", re_.rows, events[c])
     refill = (events["kind"] == "refill").to_numpy()
     for c in ("withdrawn_ml", "added_ml"):
         miss = refill & events[c].isna().to_numpy()
@@ -770,7 +810,12 @@ def _trial_problems(pumps: pd.DataFrame, raw: _Raw) -> list[Problem]:
     out = []
     for i in np.flatnonzero(pumps["trial"].notna().to_numpy()):
         try:
-            Trial.model_validate_json(pumps["trial"].iloc[i])
+            Trial.model_validate(gate.load_object(pumps["trial"].iloc[i], what="trial"))  # the one input gate
+        except gate.GateError as exc:
+            first = exc.errors[0]
+            where = ".".join(str(x) for x in first["loc"]) or "trial"
+            out += _row_problems(raw.files, "trial", np.array([i]),
+                                 f"not a valid trial record: {where}: {first['msg']}", raw.rows)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or "trial"
@@ -790,10 +835,36 @@ def _range(df, raw, col, lo, hi, unit) -> list[Problem]:
     return _row_problems(raw.files, col, np.flatnonzero(bad), f"{word} value ({unit})", raw.rows, v)
 
 
+def _time_range(df, raw, col) -> list[Problem]:
+    """Timestamps outside what a pump clock can show (e.g. 9999-12-31) are refused: the
+    pages add hours and days to them."""
+    t = df[col]
+    bad = ((t < FIRST_TIME) | (t > LAST_TIME)).to_numpy(dtype=bool, na_value=False)
+    return _row_problems(raw.files, col, np.flatnonzero(bad),
+                         f"must be between {FIRST_TIME:%Y-%m-%d} and {LAST_TIME:%Y-%m-%d} (pump clock)",
+                         raw.rows, t)
+
+
+def _implant_before_samples(pumps, samples, raw) -> list[Problem]:
+    """A pump cannot record samples before it was implanted... nor be implanted after its last sample."""
+    if samples.empty:
+        return []
+    last = samples.groupby("pump_id", observed=True)["timestamp"].max()
+    lasts = pumps["pump_id"].astype(str).map(last.rename(index=str)).to_numpy()
+    implant = pumps["implant_date"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = pd.notna(lasts) & pd.notna(implant) & (implant > lasts.astype("datetime64[s]"))
+    return _row_problems(raw.files, "implant_date", np.flatnonzero(bad),
+                         "after the pump's last sample (implant first, then telemetry)", raw.rows,
+                         pumps["implant_date"])
+
+
 def _order(df, raw, strict: bool) -> list[Problem]:
     if len(df) < 2:
         return []
     codes, labels = _codes(df["pump_id"])
+    if len(labels) == 0:  # no pump id at all (each empty cell is already a problem)
+        return []
     t = df["timestamp"].to_numpy()
     same = codes[1:] == codes[:-1]
     # pumps stored in more than one block
@@ -825,11 +896,16 @@ def _check_programs(events, raw, profiles: dict[str, str]) -> list[Problem]:
     known = library.pump_profiles()
     for i in idx:  # a handful per pump: programs have to be validated by pydantic one by one
         try:
-            doc = json.loads(details[i])
+            doc = gate.load_object(details[i], what="details")  # the one gate every case passes
             programs = {"new": Program.model_validate(doc["new"])}
             if doc.get("old") is not None:
                 programs["old"] = Program.model_validate(doc["old"])
-        except (TypeError, KeyError, json.JSONDecodeError, ValidationError) as exc:
+        except gate.GateError as exc:
+            msg = [str(exc)] + [f"{'.'.join(map(str, e['loc'])) or 'details'}: {e['msg']}" for e in exc.errors[:2]]
+            out.append(Problem(file=str(raw.files[i]), column="details", row=int(raw.rows[i]),
+                               message="program_change details must be JSON {\"old\": Program|null, \"new\": "
+                                       f"Program}}: {' '.join(msg)}"))
+        except (TypeError, KeyError, AttributeError, ValidationError) as exc:
             msg = str(exc).splitlines()
             out.append(Problem(file=str(raw.files[i]), column="details", row=int(raw.rows[i]),
                                message="program_change details must be JSON {\"old\": Program|null, \"new\": "

@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
+SERVER_PIDS: dict[str, int] = {}  # url -> pid of the Streamlit server serving it (for memory checks)
 sys.path.insert(0, str(ROOT))
 
 
@@ -104,6 +105,7 @@ def _serve():
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[url] = proc.pid
     try:
         for _ in range(120):
             try:

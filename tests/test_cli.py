@@ -92,6 +92,9 @@ def test_infinite_and_absurd_numbers_are_rejected():
     err = _rejected(_spec_with(**{"proposed.steps.1.rate_ml_per_day": float("inf")}))
     assert err["errors"][0]["loc"] == ["proposed", "steps", 1, "rate_ml_per_day"]
     err = _rejected(_spec_with(**{"proposed.steps.1.rate_ml_per_day": 1e308}))
+    assert err["errors"][0]["loc"] == ["proposed", "steps", 1, "rate_ml_per_day"]
+    assert "beyond" in err["errors"][0]["msg"]  # refused at the input gate (pumpmodel/gate.py)
+    err = _rejected(_spec_with(**{"proposed.steps.1.rate_ml_per_day": 1e9}))
     assert "less than or equal to 1000" in err["errors"][0]["msg"]
     err = _rejected(_spec_with(**{"proposed.ptm.lockout_min": 5e-324}))
     assert err["errors"][0]["loc"] == ["proposed", "ptm", "lockout_min"]

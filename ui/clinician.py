@@ -18,6 +18,7 @@ from pumpmodel.telemetry import PumpTelemetry
 from ui import data, present, state
 from ui.charts import chart, figure_csv
 from ui.common import disclaimer
+from ui.safe_text import code, md
 
 SEVERITY_ICON = {"hard": ":material/block:", "soft": ":material/warning:", "info": ":material/info:"}
 
@@ -41,11 +42,11 @@ def page_start(title: str, caption: str | None = None) -> PumpView:
         st.info("No pump selected: pick one in the sidebar, or upload telemetry on the Upload page.")
         st.stop()
     label = pt.info.get("patient_label")
-    st.markdown(f"**{label}** &nbsp; `{pid}` &nbsp; {pt.info['profile']}" + (f" &nbsp; {caption}" if caption else ""))
+    st.markdown(f"**{md(label)}** &nbsp; {code(pid)} &nbsp; {md(pt.info['profile'])}" + (f" &nbsp; {caption}" if caption else ""))
     try:
         case, ev = data.current_case(pid), data.current_evaluation(pid)
     except (ValueError, KeyError) as exc:  # e.g. an upload without any program_change event
-        st.warning(f"This pump's telemetry cannot be evaluated: {exc}")
+        st.warning(f"This pump's telemetry cannot be evaluated: {md(exc)}")
         st.stop()
     if state.sent_program(pid) is not None:
         st.info("Showing the program sent from the sandbox in this session (simulated; the telemetry "

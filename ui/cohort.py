@@ -17,6 +17,7 @@ import streamlit as st
 from pumpmodel import cohort_queries as cq
 from pumpmodel.figures.cohort import friendly, pretty
 from ui.charts import chart as _chart
+from ui.safe_text import code, md
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +86,16 @@ def source_picker() -> tuple[tuple[str, ...], tuple[str, ...]] | None:
 
 def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Selection:
     version = _versions(folders)
-    opts = _options(folders, version)
+    try:
+        opts = _options(folders, version)
+    except cq.CohortError as exc:  # the folder cannot be used at all: one clear message
+        st.error(md(exc), icon=":material/error:")
+        st.stop()
+    skipped = _engine(folders, version).skipped
+    if skipped:  # corrupt partitions: named, left out, the rest of the cohort stays usable
+        st.warning(f"{len(skipped)} partition file(s) could not be read and are left out of every figure: "
+                   + "; ".join(f"{code(_rel(p))} ({md(why, 120)})" for p, why in skipped[:10])
+                   + (" ..." if len(skipped) > 10 else ""), icon=":material/warning:")
     c = st.columns(4)
     drugs = c[0].multiselect("Drug", opts["drug"], key="drug", bind="query-params", placeholder="all drugs",
                              help="The first drug of the pump's most recent program.")

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import streamlit as st
 
 from ui import state
+from ui.safe_text import code, md
 from ui.cohort import ROOT
 
 OVERVIEW = "pages/overview.py"
@@ -47,13 +48,13 @@ def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
     if data.pump(pump_id) is None:
         blob = next((b for b in (pump_zip(Path(f), pump_id) for f in folders) if b is not None), None)
         if blob is None:
-            st.warning(f"Pump `{pump_id}` was not found in the selected telemetry folders.")
+            st.warning(f"Pump {code(pump_id)} was not found in the selected telemetry folders.")
             return
         try:
             with st.spinner(f"Loading pump {pump_id} for the clinician views ..."):
                 data.add_upload(blob, f"cohort-{pump_id}.zip")
         except TelemetryError as exc:
-            st.warning(f"Pump `{pump_id}` cannot be opened in the clinician views: {exc}")
+            st.warning(f"Pump {code(pump_id)} cannot be opened in the clinician views: {md(exc)}")
             return
     state.select_pump(pump_id)
     st.switch_page(OVERVIEW)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data, state
+from ui.safe_text import code, md
 
 _KEY = "pump_picker"
 
@@ -21,7 +22,7 @@ def pump_picker() -> str | None:
     try:
         pumps = data.pumps_table()
     except Exception as exc:  # the story data itself is broken: say so, keep the app usable
-        st.sidebar.warning(f"Story telemetry could not be loaded: {exc}")
+        st.sidebar.warning(f"Story telemetry could not be loaded: {md(exc)}")
         return None
     ids = list(pumps["pump_id"])
     if not ids:
@@ -30,7 +31,7 @@ def pump_picker() -> str | None:
     wanted = state.selected_pump_id()
     if wanted not in ids:
         if wanted is not None:
-            st.sidebar.warning(f"Pump {wanted!r} is not loaded (uploads last only for the browser session); "
+            st.sidebar.warning(f"Pump {code(wanted)} is not loaded (uploads last only for the browser session); "
                                f"showing {ids[0]}.")
         state.select_pump(ids[0])
         wanted = ids[0]
@@ -46,9 +47,9 @@ def pump_picker() -> str | None:
             format_func=lambda pid: labels[pid] + ("" if sources[pid] == "story" else f" (uploaded: {sources[pid]})"),
             help="Story patients first, then pumps from telemetry uploaded in this session. "
                  "The choice is kept in the address (?pump=ID).")
-        st.caption(f"{labels[wanted]} (pump id `{wanted}`)")
+        st.caption(f"{md(labels[wanted])} (pump id {code(wanted)})")
         story = pumps["story"].iat[ids.index(wanted)]
         if isinstance(story, str) and story:
             with st.expander("Patient story"):
-                st.markdown(story)
+                st.markdown(md(story, max_chars=5000))  # an uploaded story is text, never markdown
     return wanted

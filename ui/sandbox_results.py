@@ -11,6 +11,7 @@ from pumpmodel.evaluation import Evaluation
 from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from ui import sandbox_state as S
+from ui.safe_text import code, md
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}  # as ui/clinician.py
 BADGE = {"hard": ":red-badge[HARD]", "soft": ":orange-badge[SOFT]", "info": ":blue-badge[INFO]"}
@@ -29,8 +30,8 @@ def evaluations(case: Case) -> tuple[Evaluation, Evaluation | None]:
 
 def problems(errors: list[dict], title: str) -> None:
     """Validation problems by field (``loc``) with pydantic's message; never a traceback."""
-    lines = "\n".join(f"- `{sharelink.format_loc(e['loc'])}`: {e['msg']}" for e in errors)
-    st.error(f"**{title}**\n\n{lines}", icon=":material/error:")
+    lines = "\n".join(f"- {code(sharelink.format_loc(e['loc']))}: {md(e['msg'], 300)}" for e in errors[:50])
+    st.error(f"**{md(title)}**\n\n{lines}", icon=":material/error:")
 
 
 def _cell(text) -> str:

@@ -1,0 +1,199 @@
+"""Regression tests for the hostile-input defects of issue 12 (pages, under AppTest)."""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from pumpmodel import sharelink
+from pumpmodel.telemetry import STORY_DIR, load_telemetry
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = (ROOT / "examples" / "spec_example.json").read_text()
+EVIL = "evil-site.com"
+INJECTION = (f"![pixel](https://{EVIL}/p.png) [Session expired: log in again](https://{EVIL}/login) "
+             f"<https://{EVIL}> www.{EVIL} :red[alert] $x^2$")
+
+
+def shown(at) -> list[str]:
+    """The markdown source of everything text-like on the page."""
+    out = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for exp in at.expander:
+        out.append(str(exp.label))
+    return out
+
+
+def html_of(markdown: str) -> str:
+    """GitHub-flavoured markdown (links, images, raw HTML, autolinked addresses) as HTML."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("gfm-like", {"linkify": True, "html": True})
+    md.linkify.set({"fuzzy_link": False})  # "www." addresses: checked by a pattern in assert_no_live_markup
+    return md.render(markdown)
+
+
+def assert_no_live_markup(at) -> None:
+    """The injected text may be shown, but only as text: no link, image or HTML with the off-site address."""
+    for text in shown(at):
+        html = html_of(text)
+        assert not re.search(r"<(a|img)\b[^>]*evil-site\.com", html), (text, html)
+        outside_code = re.sub(r"`[^`]*`", "", text)  # Streamlit's :red[...] and $math$ are not parsed in code
+        assert ":red[" not in outside_code and "$x^2$" not in outside_code, text
+        # Streamlit autolinks bare addresses even after backslash escapes: they must be broken up
+        assert not re.search(r"(?i)(?<![a-z])(https?\\?:|www\\?\.)", outside_code), text
+
+
+def test_the_checker_sees_live_markup():
+    assert re.search(r"<a\b[^>]*evil-site\.com", html_of(INJECTION))
+    assert re.search(r"<img\b[^>]*evil-site\.com", html_of(INJECTION))
+    assert re.search(r"<a\b[^>]*evil-site\.com", html_of(f"see https://{EVIL}/x"))
+
+
+def token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+# -- 2. share links that crashed the sandbox page ---------------------------------------
+
+HOSTILE = {
+    "depth 600": SPEC[:-2] + ', "x": ' + "[" * 600 + "]" * 600 + "}",
+    "max_per_day 1e308": SPEC.replace('"max_per_day": 3', '"max_per_day": 1e308'),
+    "reservoir Infinity": SPEC.replace('"reservoir_ml": 18.5', '"reservoir_ml": Infinity'),
+    "max_per_day Infinity": SPEC.replace('"max_per_day": 3', '"max_per_day": Infinity'),
+    "5000 digits": SPEC.replace('"reservoir_ml": 18.5', '"reservoir_ml": ' + "9" * 5000),
+    # inside the gate's bounds but outside the model's: kept as typed, reported by field
+    "max_per_day 1e11": SPEC.replace('"max_per_day": 3', '"max_per_day": 1e11'),
+    "max_per_day 2.5": SPEC.replace('"max_per_day": 3', '"max_per_day": 2.5'),
+    "reservoir 9e11": SPEC.replace('"reservoir_ml": 18.5', '"reservoir_ml": 9e11'),
+    "reservoir text": SPEC.replace('"reservoir_ml": 18.5', '"reservoir_ml": "lots"'),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_2_hostile_share_links_show_problems_not_a_traceback(app, name):
+    at = app({"case": token(HOSTILE[name])})
+    at.switch_page("pages/sandbox.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(str(e.value) for e in at.error)
+    assert errors and "error id" not in errors, errors  # a problem list, not the error boundary
+    assert ("max_per_day" in errors) or ("reservoir_ml" in errors) or ("nested too deeply" in errors), errors
+
+
+# -- 3. markdown injection ----------------------------------------------------------------
+
+def test_3_pasted_case_with_markdown_in_drug_extra_key_and_profile_is_shown_as_text(app):
+    case = json.loads(SPEC)
+    case["proposed"]["drugs"][0]["drug"] = INJECTION
+    case["pump"]["profile"] = INJECTION
+    case[INJECTION] = 1
+    at = app().run()
+    at.switch_page("pages/case_io.py").run()
+    at.text_area(key="io_text").input(json.dumps(case)).run()
+    assert not at.exception
+    assert at.error, "the case must be refused"
+    assert_no_live_markup(at)
+
+
+def test_3_share_link_with_markdown_is_shown_as_text(app):
+    case = json.loads(SPEC)
+    case["proposed"]["drugs"][0]["drug"] = INJECTION
+    at = app({"case": sharelink.encode(case)})
+    at.switch_page("pages/sandbox.py").run()
+    assert not at.exception
+    assert_no_live_markup(at)
+
+
+@pytest.fixture(scope="module")
+def evil_upload():
+    from ui.clinician_upload import template_telemetry
+
+    tel = template_telemetry(load_telemetry(STORY_DIR), "story-a", days=2)
+    tel.pumps.loc[:, "story"] = f"# Heading\n{INJECTION}\n<img src='https://{EVIL}/x.png'>"
+    tel.pumps.loc[:, "patient_label"] = f"Patient {INJECTION}"
+    return tel
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py"])
+def test_3_uploaded_story_and_label_are_shown_as_text(app, evil_upload, page):
+    at = app({"pump": "TEMPLATE-1"})
+    at.session_state["telemetry_uploads"] = [{"name": f"[x](https://{EVIL}).zip", "digest": "d1",
+                                              "telemetry": evil_upload}]
+    at.switch_page(page).run()
+    assert not at.exception
+    for exp in at.sidebar.expander:
+        exp.open = True  # noqa: the story expander's body is in the element tree either way
+    assert any("Heading" in t for t in shown(at)), "the story is shown"
+    assert_no_live_markup(at)
+
+
+def test_3_pump_parameter_with_markdown_is_shown_as_text(app):
+    at = app({"pump": f"[login](https://{EVIL})"}).run()
+    assert not at.exception
+    assert any("is not loaded" in w.value for w in at.sidebar.warning)
+    assert_no_live_markup(at)
+
+
+# -- 10. the error boundary on every page -------------------------------------------------
+
+PAGES = [p for p, *_ in __import__("ast").literal_eval(
+    (ROOT / "dashboard.py").read_text().split("PAGES = ", 1)[1].split("\n]\n", 1)[0] + "\n]")]
+
+
+@pytest.fixture
+def shell_app(app, monkeypatch):
+    """AppTest running every page through dashboard.py, as the server does once ``st.navigation``
+    has run (AppTest itself runs a switched-to page file on its own: Streamlit's pages-folder mode)."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def through_shell(main_script_path):
+        code = compile(Path(main_script_path).read_text(), main_script_path, "exec")
+        exec(code, {"__name__": "__main__", "__file__": main_script_path})  # noqa: S102
+
+    monkeypatch.setattr(script_runner, "_mpa_v1", through_shell)
+    return app
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_10_an_unforeseen_error_shows_an_error_id_not_a_traceback(shell_app, page, monkeypatch, caplog):
+    import ui.common
+
+    app = shell_app
+
+    def boom():
+        raise RuntimeError("boom at /srv/secret/path.py")
+
+    at = app().run()  # the shell has run once (before that, a deep link reruns through it: ui/shell.py)
+    assert not at.exception
+    monkeypatch.setattr(ui.common, "ensure_shell", boom)  # every page calls disclaimer() -> ensure_shell()
+    at.switch_page(page)
+    with caplog.at_level(logging.ERROR, logger="pumptrainer"):
+        at.run()
+    assert not at.exception
+    errors = [str(e.value) for e in at.error]
+    assert len(errors) == 1 and "error id" in errors[0], errors
+    assert not any("secret" in t or "boom" in t for t in shown(at))
+    error_id = errors[0].split("error id `", 1)[1].split("`", 1)[0]
+    assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_10_a_fragment_rerun_is_inside_the_boundary_too(app, monkeypatch):
+    at = app()  # pages-folder mode: the page runs without dashboard.py, its fragment has its own boundary
+    at.switch_page("pages/sandbox.py").run()
+    assert not at.exception
+
+    import ui.sandbox_results
+
+    def boom(*a, **k):
+        raise RuntimeError("boom at /srv/secret/path.py")
+
+    monkeypatch.setattr(ui.sandbox_results, "evaluations", boom)
+    at.run()
+    assert not at.exception
+    assert any("error id" in str(e.value) for e in at.error)
