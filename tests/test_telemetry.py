@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -278,10 +277,8 @@ def story() -> Telemetry:
     return load_telemetry(STORY_DIR)
 
 
-def test_story_loads_fast_and_covers_the_library(story):
-    t = time.perf_counter()
-    load_telemetry(STORY_DIR)
-    assert time.perf_counter() - t < 1.0
+def test_story_covers_the_library(story):
+    # Load speed is a bench figure (bench/), not a timed unit test: under CI load it measures the machine.
     assert len(story.pump_ids()) >= 8
     assert set(story.pumps["profile"]) == set(library.pump_profiles())
     drugs = {d for pid in story.pump_ids() for _, prog in story.pump(pid).programs() for d in prog.drug_names}
