@@ -152,13 +152,14 @@ def view(config: VisitConfig, state: VisitState) -> dict:
     if step == "interrogate":
         cur = case.current
         cur_eval = evaluate(case)
-        out["facts"] = [("pump", f"{p.label} ({p.reservoir_ml:g} mL)"),
+        out["facts"] = [("pump", p.label),
                         ("drug(s) in the pump", _drugs_text(cur.drugs)),
                         ("daily volume", f"{num(cur_eval.daily_volume_ml, 4)} mL/day"),
                         *[(f"{n} daily dose", f"{num(d.amount, 4)} {d.unit}") for n, d in cur_eval.daily_dose.items()],
                         ("reservoir volume (pump estimate)", f"{num(case.reservoir_ml, 4)} mL"),
                         ("low-reservoir alarm", f"{num(case.pump.lra_ml)} mL"),
-                        ("pump clock", when(case.now))]
+                        ("pump clock", when(case.now)),
+                        ("next appointment", when(case.next_appointment))]
     elif step == "expected_residual":
         out["observation"] = "Enter the expected residual volume: what the pump believes is left in the reservoir."
     elif step == "withdraw":

@@ -63,7 +63,7 @@ def _story_case(pump_id: str) -> str:
     return load_telemetry(STORY_DIR).pump(pump_id).case().model_dump_json(exclude_none=True)
 
 
-def _merge(base: dict, changes: dict) -> dict:
+def apply_changes(base: dict, changes: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (changes or {}).items():
         if k == "pump" and isinstance(v, dict):
@@ -82,14 +82,14 @@ def starting_case(ex: m.Exercise) -> dict:
         cfg = VisitConfig.model_validate(ex.visit)
         return {**cfg.case, "proposed": cfg.case.get("proposed") or cfg.case.get("current")}
     base = json.loads(_story_case(ex.start.story)) if ex.start.story else copy.deepcopy(ex.start.case)
-    base = _merge(base, ex.start.changes)
+    base = apply_changes(base, ex.start.changes)
     if base.get("proposed") is None:
         base["proposed"] = base.get("current")
     return base
 
 
 def trainee_case(ex: m.Exercise, sub: m.Submission) -> dict:
-    return _merge(starting_case(ex), sub.case)
+    return apply_changes(starting_case(ex), sub.case)
 
 
 def error_lines(exc: ValidationError) -> list[str]:
