@@ -52,7 +52,7 @@ def unlocked() -> bool:
         return True
     with st.form("trn_instructor_form"):
         typed = st.text_input("Instructor key", type="password", key="trn_key")
-        go = st.form_submit_button("Open", icon=":material/lock_open:")
+        go = st.form_submit_button("Open the instructor view", icon=":material/lock_open:")
     if go:
         if hmac.compare_digest(_digest(typed), _digest(key)):
             st.session_state["trn_instructor"] = _digest(key)
@@ -84,7 +84,9 @@ def dashboard(deck: list[Exercise], attempts: list[AttemptRecord]) -> None:
     if wrong.empty:
         st.caption("No failed attempt yet.")
     else:
-        st.dataframe(wrong, hide_index=True, width="stretch", key="trn_tab_wrong")
+        st.markdown("| exercise | wrong answer | count | share of its attempts |\n|---|---|---|---|\n" + "\n".join(
+            f"| {r['exercise']} | {r['wrong answer']} | {r['count']} | {r['share_of_attempts_percent']:.1f} % |"
+            for r in wrong.to_dict("records")))
     st.markdown("**Export (CSV)**")
     c = st.columns(4)
     for col, (label, df, fname) in zip(c, (
