@@ -11,6 +11,6 @@ disclaimer()
 st.markdown("Practise programming and refilling intrathecal pumps on synthetic patients. Each exercise sets a task, "
             "checks what you submit against its objectives, explains every mistake with the numbers, and ends "
             "with a debrief from the sources. Start with the beginner exercises.")
-token = TS.workspace_token()
-name = T.name_gate(token)
-progress_view(T.deck(), TS.store().attempts(token), token, name)
+ws = TS.current()
+name = T.name_gate(ws)
+progress_view(T.deck(), TS.store().attempts(ws), ws, name)

@@ -9,14 +9,14 @@ from ui.training_visit import play_visit
 
 st.title("Exercise player")
 disclaimer()
-token = TS.workspace_token()
-name = TS.trainee_name(token)
+ws = TS.current()
+name = TS.trainee_name(ws)
 if not name:
-    name = T.name_gate(token)
+    name = T.name_gate(ws)
 ex = T.pick_exercise(T.deck())
 T.briefing(ex)
 if not show_result(ex):
-    (play_visit if ex.visit is not None else play_program)(ex, token, name)
-history(ex, token)
+    (play_visit if ex.visit is not None else play_program)(ex, ws, name)
+history(ex, ws)
 st.page_link("pages/training.py", label="All exercises and your progress", icon=":material/school:",
-             query_params={"ws": token})
+             query_params={"ws": ws.token})

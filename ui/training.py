@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pumpmodel.store import Workspace
+
 from pumpmodel import sharelink
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.training import load_deck
@@ -27,16 +29,16 @@ def deck() -> list[Exercise]:
     return [Exercise.model_validate_json(j) for j in _deck_json()]
 
 
-def name_gate(token: str) -> str | None:
+def name_gate(ws: Workspace) -> str | None:
     """The trainee's display name; asks for one (no password) when the workspace has none."""
-    name = TS.trainee_name(token)
+    name = TS.trainee_name(ws)
     with st.container(border=True):
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         typed = c1.text_input("Your display name (shown on your progress and certificate; no password)",
                               value=name or "", key="trn_name", max_chars=60)
         if c2.button("Save name", key="trn_name_save", icon=":material/badge:"):
             try:
-                TS.store().set_display_name(token, typed)
+                TS.store().set_display_name(ws, typed)
             except ValueError as exc:
                 st.error(str(exc))
             else:

@@ -3,6 +3,8 @@ per-objective results with reasons and numbers, the debrief, and this trainee's 
 from __future__ import annotations
 
 import streamlit as st
+
+from pumpmodel.store import Workspace
 from pydantic import ValidationError
 
 from pumpmodel import evaluate
@@ -37,14 +39,14 @@ def situation(start: dict) -> None:
     st.markdown("| starting situation | |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows))
 
 
-def submit(ex: Exercise, token: str, name: str | None, sub: dict, started_at) -> None:
+def submit(ex: Exercise, ws: Workspace, name: str | None, sub: dict, started_at) -> None:
     if st.button("Submit for scoring", type="primary", key=f"trn_{ex.id}_submit", icon=":material/send:",
                  disabled=not name, help=None if name else "Enter your display name first"):
         res = score(ex, sub)
         rec = attempt_from_score(res, name, started_at, sub)
         store = TS.store()
-        store.add_attempt(token, rec)
-        store.close_exercise(token, ex.id)
+        store.add_attempt(ws, rec)
+        store.close_exercise(ws, ex.id)
         st.session_state[f"trn_{ex.id}_result"] = rec
         st.rerun()
     if not name:
@@ -63,9 +65,9 @@ def show_result(ex: Exercise) -> bool:
     return True
 
 
-def play_program(ex: Exercise, token: str, name: str | None) -> None:
+def play_program(ex: Exercise, ws: Workspace, name: str | None) -> None:
     store = TS.store()
-    opened = store.open_exercise(token, ex.id)
+    opened = store.open_exercise(ws, ex.id)
     draft, k = opened.draft, f"trn_{ex.id}_w"
     start = starting_case(ex)
     situation(start)
@@ -92,12 +94,12 @@ def play_program(ex: Exercise, token: str, name: str | None) -> None:
     answers = E.questions(ex, draft, k)
     sub = {"case": changes, "acknowledgements": acks, "answers": answers, "bridge_bolus_ml": bridge}
     if sub != draft:
-        store.save_draft(token, ex.id, sub)
-    submit(ex, token, name, sub, opened.started_at)
+        store.save_draft(ws, ex.id, sub)
+    submit(ex, ws, name, sub, opened.started_at)
 
 
-def history(ex: Exercise, token: str) -> None:
-    mine = [a for a in TS.store().attempts(token) if a.exercise_id == ex.id]
+def history(ex: Exercise, ws: Workspace) -> None:
+    mine = [a for a in TS.store().attempts(ws) if a.exercise_id == ex.id]
     if not mine:
         return
     with st.expander(f"Your attempts at this exercise ({len(mine)})", icon=":material/history:"):

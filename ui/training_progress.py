@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pumpmodel.store import Workspace
+
 from pumpmodel.training import aggregates as A
 from pumpmodel.training.certificate import certificate_pdf, completed
 from pumpmodel.training.models import Exercise
@@ -11,7 +13,7 @@ from pumpmodel.training.progress import AttemptRecord
 STATUS_ICON = {"passed": ":green[passed]", "attempted": ":orange[attempted]", "not started": "not started"}
 
 
-def progress_view(deck: list[Exercise], attempts: list[AttemptRecord], token: str, name: str | None) -> None:
+def progress_view(deck: list[Exercise], attempts: list[AttemptRecord], ws: Workspace, name: str | None) -> None:
     table = A.deck_progress(deck, attempts)
     n_passed = int((table["status"] == "passed").sum())
     c = st.columns(4)
@@ -28,7 +30,7 @@ def progress_view(deck: list[Exercise], attempts: list[AttemptRecord], token: st
         for ex, r in rows:
             c1, c2, c3 = st.columns([6, 2, 2], vertical_alignment="center")
             c1.page_link("pages/training_player.py", label=ex.title, icon=":material/play_circle:",
-                         query_params={"ex": ex.id, "ws": token})
+                         query_params={"ex": ex.id, "ws": ws.token})
             c2.markdown(STATUS_ICON[r.status])
             c3.markdown("" if r.attempts == 0 else
                         f"best {r.best_score_percent:.0f} % · {r.attempts} attempt{'s' if r.attempts > 1 else ''}")

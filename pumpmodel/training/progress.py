@@ -1,11 +1,13 @@
 """Training progress: attempts, open exercises and display names, behind one small interface.
 
-``TrainingStore`` is what the pages use. ``MemoryTrainingStore`` keeps
-everything in one process (tests, notebooks); ``SqlTrainingStore`` (in
-``progress_sql.py``) keeps it in the workspace store's database, so progress
-survives reloads and server restarts. Every method takes the workspace token:
-one workspace never sees another's rows. ``all_attempts()`` is the instructor's
-view across the whole deployment.
+``TrainingStore`` is what the pages use. ``SqlTrainingStore`` (in
+``progress_sql.py``) keeps progress in the workspace store's database
+(``pumpmodel.store``), so it survives reloads and server restarts;
+``MemoryTrainingStore`` keeps it in one process (notebooks, tests). Every
+method takes the workspace (a ``pumpmodel.store.Workspace``, or any object with
+a ``token``; the memory store also takes the token itself): one workspace never
+sees another's rows. ``all_attempts()`` is the instructor's view across the
+whole deployment; it labels workspaces ``ws<n>``, never with their tokens.
 """
 from __future__ import annotations
 
@@ -73,26 +75,26 @@ class OpenExercise:
 class TrainingStore:
     """The interface the training pages use."""
 
-    def display_name(self, token: str) -> str | None:
+    def display_name(self, ws) -> str | None:
         raise NotImplementedError
 
-    def set_display_name(self, token: str, name: str) -> None:
+    def set_display_name(self, ws, name: str) -> None:
         raise NotImplementedError
 
-    def open_exercise(self, token: str, exercise_id: str) -> OpenExercise:
+    def open_exercise(self, ws, exercise_id: str) -> OpenExercise:
         """The open attempt, started now if there is none."""
         raise NotImplementedError
 
-    def save_draft(self, token: str, exercise_id: str, draft: dict) -> None:
+    def save_draft(self, ws, exercise_id: str, draft: dict) -> None:
         raise NotImplementedError
 
-    def close_exercise(self, token: str, exercise_id: str) -> None:
+    def close_exercise(self, ws, exercise_id: str) -> None:
         raise NotImplementedError
 
-    def add_attempt(self, token: str, rec: AttemptRecord) -> None:
+    def add_attempt(self, ws, rec: AttemptRecord) -> None:
         raise NotImplementedError
 
-    def attempts(self, token: str) -> list[AttemptRecord]:
+    def attempts(self, ws) -> list[AttemptRecord]:
         """This workspace's attempts, oldest first."""
         raise NotImplementedError
 
@@ -117,30 +119,34 @@ class MemoryTrainingStore(TrainingStore):
         self._open: dict[tuple[str, str], OpenExercise] = {}
         self._attempts: list[tuple[str, AttemptRecord]] = []
 
-    def display_name(self, token):
-        return self._names.get(token)
+    def display_name(self, ws):
+        return self._names.get(_token(ws))
 
-    def set_display_name(self, token, name):
-        self._names[token] = clean_name(name)
+    def set_display_name(self, ws, name):
+        self._names[_token(ws)] = clean_name(name)
 
-    def open_exercise(self, token, exercise_id):
-        return self._open.setdefault((token, exercise_id), OpenExercise(exercise_id, utcnow()))
+    def open_exercise(self, ws, exercise_id):
+        return self._open.setdefault((_token(ws), exercise_id), OpenExercise(exercise_id, utcnow()))
 
-    def save_draft(self, token, exercise_id, draft):
-        self.open_exercise(token, exercise_id).draft = json.loads(json.dumps(draft))
+    def save_draft(self, ws, exercise_id, draft):
+        self.open_exercise(ws, exercise_id).draft = json.loads(json.dumps(draft))
 
-    def close_exercise(self, token, exercise_id):
-        self._open.pop((token, exercise_id), None)
+    def close_exercise(self, ws, exercise_id):
+        self._open.pop((_token(ws), exercise_id), None)
 
-    def add_attempt(self, token, rec):
-        self._attempts.append((token, rec))
+    def add_attempt(self, ws, rec):
+        self._attempts.append((_token(ws), rec))
 
-    def attempts(self, token):
-        return [r for t, r in self._attempts if t == token]
+    def attempts(self, ws):
+        return [r for t, r in self._attempts if t == _token(ws)]
 
     def all_attempts(self):
         labels: dict[str, str] = {}
         return [_labelled(r, labels.setdefault(t, f"ws{len(labels) + 1}")) for t, r in self._attempts]
+
+
+def _token(ws) -> str:
+    return ws if isinstance(ws, str) else ws.token
 
 
 def _labelled(rec: AttemptRecord, label: str) -> AttemptRecord:
