@@ -1,23 +1,23 @@
 """AppTest for every training page: progress, player (questions, program, refill visit), instructor."""
 from __future__ import annotations
 
-import secrets
-
-import pytest
 
 PLAYER = "pages/training_player.py"
 
 
-def _open(app, page: str, token: str, **params):
-    at = app({"ws": token, **params})
+def _open(app, page: str, token: str | None = None, **params):
+    """A new session on ``page``; ``token`` opens that workspace (None: a new one)."""
+    at = app({**({"ws": token} if token else {}), **params})
     at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def _token() -> str:
-    return secrets.token_urlsafe(24)
+def _ws(at) -> str:
+    """The workspace token the app put in the address."""
+    value = at.query_params["ws"]
+    return value[0] if isinstance(value, list) else value
 
 
 def _name(at, name="Dr Trainee"):
@@ -31,20 +31,20 @@ def _markdown(at) -> str:
 
 
 def test_progress_page_lists_the_deck_and_keeps_the_name_in_the_workspace(app):
-    token = _token()
-    at = _open(app, "pages/training.py", token)
+    at = _open(app, "pages/training.py")
+    token = _ws(at)
     links = [p.label for p in at.get("page_link")]
     assert "Read the pump before you touch it" in links and len(links) >= 14
     assert at.metric[0].value == f"0 of {len(links)}"
     _name(at, "  Dr   Ada  ")
     again = _open(app, "pages/training.py", token)  # a new session of the same workspace
     assert again.text_input(key="trn_name").value == "Dr Ada"
-    other = _open(app, "pages/training.py", _token())
+    other = _open(app, "pages/training.py")
     assert other.text_input(key="trn_name").value == ""
 
 
 def test_empty_name_is_refused_in_plain_words(app):
-    at = _open(app, "pages/training.py", _token())
+    at = _open(app, "pages/training.py")
     at.text_input(key="trn_name").input("   ")
     at.button(key="trn_name_save").click().run()
     assert any("enter a name" in e.value for e in at.error)
@@ -56,8 +56,8 @@ def _submit(at, ex_id):
 
 
 def test_question_exercise_right_then_wrong_with_reasons_and_attempts(app):
-    token = _token()
-    at = _open(app, PLAYER, token, ex="read-the-pump")
+    at = _open(app, PLAYER, ex="read-the-pump")
+    token = _ws(at)
     _name(at)
     assert at.button(key="trn_read-the-pump_submit").disabled is False
     at.radio(key="trn_read-the-pump_w_q_daily_dose").set_value("b")
@@ -81,9 +81,8 @@ def test_question_exercise_right_then_wrong_with_reasons_and_attempts(app):
 
 
 def test_program_exercise_edits_are_evaluated_live_and_scored(app):
-    token = _token()
     ex = "mg-mcg-concentration"
-    at = _open(app, PLAYER, token, ex=ex)
+    at = _open(app, PLAYER, ex=ex)
     _name(at)
     k = f"trn_{ex}_w_p"
     at.number_input(key=f"{k}_conc0").set_value(2000.0)
@@ -102,17 +101,16 @@ def test_program_exercise_edits_are_evaluated_live_and_scored(app):
 
 
 def test_draft_survives_a_new_session_of_the_same_workspace(app):
-    token = _token()
-    at = _open(app, PLAYER, token, ex="mri-motor-stall")
+    at = _open(app, PLAYER, ex="mri-motor-stall")
+    token = _ws(at)
     at.radio(key="trn_mri-motor-stall_w_q_missed").set_value("b").run()
     again = _open(app, PLAYER, token, ex="mri-motor-stall")
     assert again.radio(key="trn_mri-motor-stall_w_q_missed").value == "b"
 
 
 def test_refill_visit_step_by_step(app):
-    token = _token()
     ex = "refill-visit-discrepancy"
-    at = _open(app, PLAYER, token, ex=ex)
+    at = _open(app, PLAYER, ex=ex)
     _name(at)
     at.button(key=f"trn_{ex}_v0").click().run()
     at.number_input(key=f"trn_{ex}_v1_n").set_value(6.0)
@@ -130,20 +128,19 @@ def test_refill_visit_step_by_step(app):
 
 def test_instructor_view_is_closed_without_a_key(app, monkeypatch):
     monkeypatch.delenv("PUMP_INSTRUCTOR_KEY", raising=False)
-    at = _open(app, "pages/training_instructor.py", _token())
+    at = _open(app, "pages/training_instructor.py")
     assert any("closed" in i.value for i in at.info)
     assert not at.dataframe and not at.text_input
 
 
 def test_instructor_view_wrong_key_gets_nothing_right_key_gets_aggregates(app, monkeypatch):
     monkeypatch.setenv("PUMP_INSTRUCTOR_KEY", "s3cret-key")
-    token = _token()
-    at = _open(app, PLAYER, token, ex="mri-motor-stall")
+    at = _open(app, PLAYER, ex="mri-motor-stall")
     _name(at, "Instructor Test Trainee")
     at.radio(key="trn_mri-motor-stall_w_q_after_mri").set_value("nothing")
     at.radio(key="trn_mri-motor-stall_w_q_missed").set_value("b").run()
     _submit(at, "mri-motor-stall")
-    ins = _open(app, "pages/training_instructor.py", _token())
+    ins = _open(app, "pages/training_instructor.py")
     ins.text_input(key="trn_key").input("wrong")
     _form_submit(ins)
     assert any("Wrong key" in e.value for e in ins.error)
