@@ -159,3 +159,14 @@ def test_instructor_view_wrong_key_gets_nothing_right_key_gets_aggregates(app, m
 def _form_submit(at):
     btn = next(b for b in at.button if b.label == "Open the instructor view")
     btn.click().run()
+
+
+def test_a_link_to_another_exercise_wins_over_the_last_choice(app):
+    at = _open(app, PLAYER, ex="read-the-pump")
+    assert at.selectbox(key="trn_pick").value == "read-the-pump"
+    at.query_params["ex"] = "opioid-switch"
+    at.run()
+    assert at.selectbox(key="trn_pick").value == "opioid-switch"
+    at.selectbox(key="trn_pick").set_value("ptm-worst-case").run()
+    assert at.selectbox(key="trn_pick").value == "ptm-worst-case"
+    assert "PTM boluses that empty the reservoir early" in _markdown(at)

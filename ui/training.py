@@ -50,13 +50,17 @@ def name_gate(ws: Workspace) -> str | None:
 
 
 def pick_exercise(exercises: list[Exercise]) -> Exercise:
+    """The exercise chosen in the selectbox, or opened by a link (``?ex=ID``) the session has not seen yet."""
     ids = [e.id for e in exercises]
     wanted = st.query_params.get(EX_PARAM)
+    if wanted in ids and wanted != st.session_state.get("trn_pick_seen"):
+        st.session_state["trn_pick"] = wanted  # a link to another exercise wins over the last choice
     if st.session_state.get("trn_pick") not in ids:
-        st.session_state["trn_pick"] = wanted if wanted in ids else ids[0]
+        st.session_state["trn_pick"] = ids[0]
     by_id = {e.id: e for e in exercises}
     pick = st.selectbox("Exercise", ids, key="trn_pick",
                         format_func=lambda i: f"{by_id[i].level.capitalize()}: {by_id[i].title}")
+    st.session_state["trn_pick_seen"] = pick
     if st.query_params.get(EX_PARAM) != pick:
         st.query_params[EX_PARAM] = pick
     return by_id[pick]

@@ -31,10 +31,11 @@ def pass_rate_by_exercise(per_exercise: pd.DataFrame) -> go.Figure:
     df = df.iloc[::-1]
     fig.add_trace(go.Bar(
         x=df["pass_rate_percent"], y=df["exercise"], orientation="h", marker_color=OKABE_ITO["blue"],
+        text=[f"{v:.0f} %" for v in df["pass_rate_percent"]], textposition="outside", cliponaxis=False,
         customdata=df[["attempts", "median_time_s"]].to_numpy(),
         hovertemplate="<b>%{y}</b><br>pass rate %{x:.1f} %<br>attempts %{customdata[0]}"
                       "<br>median time %{customdata[1]:.0f} s<extra></extra>"))
-    fig.update_xaxes(range=[0, 100])
+    fig.update_xaxes(range=[0, 112], tickvals=[0, 20, 40, 60, 80, 100])
     fig.update_layout(margin=dict(l=250))
     return fig
 
@@ -53,10 +54,11 @@ def objective_pass_rates(per_objective: pd.DataFrame) -> go.Figure:
                for r in df["pass_rate_percent"]]
     fig.add_trace(go.Bar(
         x=df["pass_rate_percent"], y=df["label"], orientation="h", marker_color=colours,
+        text=[f"{v:.0f} %" for v in df["pass_rate_percent"]], textposition="outside", cliponaxis=False,
         customdata=df[["text", "attempts"]].to_numpy(),
         hovertemplate="<b>%{y}</b><br>%{customdata[0]}<br>pass rate %{x:.1f} %"
                       "<br>attempts %{customdata[1]}<extra></extra>"))
-    fig.update_xaxes(range=[0, 100])
+    fig.update_xaxes(range=[0, 112], tickvals=[0, 20, 40, 60, 80, 100])
     fig.update_layout(margin=dict(l=330))
     return fig
 
