@@ -1,4 +1,5 @@
 """AppTest for every training page: progress, player (questions, program, refill visit), instructor."""
+from datetime import date
 from __future__ import annotations
 
 
@@ -170,3 +171,32 @@ def test_a_link_to_another_exercise_wins_over_the_last_choice(app):
     at.selectbox(key="trn_pick").set_value("ptm-worst-case").run()
     assert at.selectbox(key="trn_pick").value == "ptm-worst-case"
     assert "PTM boluses that empty the reservoir early" in _markdown(at)
+
+
+def test_routine_refill_visit_to_the_printout(app):
+    ex = "refill-visit-routine"
+    at = _open(app, PLAYER, ex=ex)
+    _name(at)
+    k = f"trn_{ex}_v"
+    at.button(key=f"{k}0").click().run()
+    for i, value in ((1, 4.2), (2, 4.1)):
+        at.number_input(key=f"{k}{i}_n").set_value(value)
+        at.button(key=f"{k}{i}").click().run()
+    for i, choice in ((3, "proceed"), (4, "accept"), (5, "inject"), (6, "continue")):
+        at.radio(key=f"{k}{i}_r").set_value(choice).run()
+        at.button(key=f"{k}{i}").click().run()
+    at.number_input(key=f"{k}7_res").set_value(20.0)
+    at.number_input(key=f"{k}7_alarm").set_value(2.0)
+    at.button(key=f"{k}7").click().run()
+    assert "| Daily volume | Daily dose |" in _markdown(at)  # the program step previews the figures
+    assert "morphine 3 mg/day" in _markdown(at)  # the running program, unchanged: 0.3 mL/day x 10 mg/mL
+    at.button(key=f"{k}8").click().run()
+    at.button(key=f"{k}9").click().run()
+
+    at.date_input(key=f"{k}10_d").set_value(date(2027, 1, 16))
+    at.button(key=f"{k}10").click().run()
+    assert not at.exception
+    assert sum("Visit over" in i.value for i in at.info) == 1
+    assert not at.error, [e.value for e in at.error]
+    _submit(at, ex)
+    assert at.metric[0].value == "100 %"

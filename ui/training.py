@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pumpmodel.store import Workspace
-
 from pumpmodel import sharelink
 from pumpmodel.evaluation import Evaluation
+from pumpmodel.store import Workspace
 from pumpmodel.training import load_deck
 from pumpmodel.training.models import Exercise
 from pumpmodel.training.progress import AttemptRecord, clean_name

@@ -3,13 +3,12 @@ per-objective results with reasons and numbers, the debrief, and this trainee's 
 from __future__ import annotations
 
 import streamlit as st
-
-from pumpmodel.store import Workspace
 from pydantic import ValidationError
 
 from pumpmodel import evaluate
 from pumpmodel.programs import Case
 from pumpmodel.sandbox import schedule_text
+from pumpmodel.store import Workspace
 from pumpmodel.training.models import Exercise
 from pumpmodel.training.progress import AttemptRecord, attempt_from_score
 from pumpmodel.training.scoring import apply_changes, error_lines, score, starting_case

@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from pumpmodel.store import Workspace
-
 from pumpmodel.training import aggregates as A
 from pumpmodel.training.certificate import certificate_pdf, completed
 from pumpmodel.training.models import Exercise

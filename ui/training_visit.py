@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import streamlit as st
+from pydantic import ValidationError
 
-from pumpmodel.store import Workspace
-
+from pumpmodel import evaluate
 from pumpmodel.sandbox import ack_key, soft_findings
+from pumpmodel.store import Workspace
 from pumpmodel.training.models import Exercise
-from pumpmodel.training.refill_visit import STEP_TITLES, STEPS, VisitConfig, program_evaluation, run, view
+from pumpmodel.training.refill_visit import (STEP_TITLES, STEPS, VisitConfig, program_evaluation, run, view,
+                                             visit_case)
+from pumpmodel.training.scoring import error_lines
+from ui import training as T
 from ui import training_editor as E
 from ui import training_state as TS
 from ui.training_player import submit
@@ -80,12 +84,21 @@ def _step_input(ex, cfg, state, actions, ws, v, k) -> None:
     elif step == "program":
         current = cfg.start_case().current.model_dump(mode="json", exclude_none=True)
         prog = E.program_editor(current, f"{k}_p")
+        try:
+            preview = evaluate(visit_case(cfg, state, prog))
+        except ValidationError as exc:
+            st.error("Not a valid program yet: " + "; ".join(error_lines(exc)))
+        else:
+            T.figures_row(preview)
         bridge = st.number_input("Bridge bolus to give (mL; 0 = none)", min_value=0.0, step=0.01, format="%.3f",
                                  key=f"{k}_bridge")
         if st.button("Program", key=k, type="primary"):
             _record(ws, ex, actions, step, {"proposed": prog, "bridge_bolus_ml": bridge or None})
     elif step == "review_send":
         ev = program_evaluation(cfg, state)
+        if ev is not None:
+            T.figures_row(ev)
+            T.explanations(ev, None)
         acks = {}
         for f in soft_findings(ev) if ev else []:
             reason = st.text_input(f"{f.code}: reason to override", key=f"{k}_ack_{ack_key(f)}")
