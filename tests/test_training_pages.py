@@ -1,6 +1,7 @@
 """AppTest for every training page: progress, player (questions, program, refill visit), instructor."""
-from datetime import date
 from __future__ import annotations
+
+from datetime import date
 
 
 PLAYER = "pages/training_player.py"
