@@ -10,13 +10,14 @@ from .deck import DECK_DIR, check_path, load_deck
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    path = Path(args.path)
-    if not path.exists():
-        print(f"no such file or folder: {path}")
+    paths = [Path(p) for p in args.path]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print("no such file or folder: " + ", ".join(str(p) for p in missing))
         return 2
-    reports = check_path(path)
+    reports = [r for p in paths for r in check_path(p)]
     if not reports:
-        print(f"no exercise files (*.yaml) in {path}")
+        print("no exercise files (*.yaml) in " + ", ".join(str(p) for p in paths))
         return 2
     if args.json:
         print(json.dumps([{"exercise": r.exercise_id, "ok": r.ok, "problems": r.problems, "runs": r.runs}
@@ -48,8 +49,8 @@ def add(sub) -> None:
                       description="Validate each file, run its expert solution (must pass every objective) and "
                                   "its typical wrong answers (each must fail the objective it names). "
                                   "Exit 1 when any check fails, 2 when there is nothing to check.")
-    c.add_argument("path", nargs="?", default=str(DECK_DIR), help="an exercise YAML file or a folder of them "
-                                                                  "(default: the shipped deck)")
+    c.add_argument("path", nargs="*", default=[str(DECK_DIR)],
+                   help="exercise YAML files or folders of them (default: the shipped deck)")
     c.add_argument("-v", "--verbose", action="store_true", help="also show what each run failed")
     c.add_argument("--json", action="store_true", help="print the reports as JSON")
     c.set_defaults(func=cmd_check)
