@@ -21,6 +21,9 @@ PAGES = [
     ("pages/library.py", "Drug library & pumps", ":material/menu_book:", "Reference"),
     ("pages/sandbox.py", "Programming sandbox", ":material/tune:", "Sandbox"),
     ("pages/case_io.py", "Cases: demos, import, export", ":material/upload_file:", "Sandbox"),
+    ("pages/training.py", "Exercises and progress", ":material/school:", "Training"),
+    ("pages/training_player.py", "Exercise player", ":material/play_circle:", "Training"),
+    ("pages/training_instructor.py", "Instructor view", ":material/insights:", "Training"),
     ("pages/cohort.py", "Cohort explorer", ":material/query_stats:", "Analyst"),
 ]
 

@@ -89,5 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from . import sim_cli  # noqa: F401  (registers `simulate`)
+    from .training import cli as _training_cli  # noqa: F401  (registers `exercise`)
     args = build_parser().parse_args(argv)
     return args.func(args)

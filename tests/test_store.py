@@ -15,12 +15,14 @@ from sqlalchemy import func, inspect, select
 from pumpmodel import store as ws_store
 from pumpmodel.store import (Override, Store, WorkspaceNotFound, api, case_key, db)
 from pumpmodel.store.models import Base, OverrideRow, SentProgramRow, UploadRow
+from pumpmodel.training import tables as _training_tables  # noqa: F401  (training progress tables on Base)
 
 PUMP_TIME = datetime(2026, 3, 14, 9, 30)
 PROGRAM_A = {"mode": "simple_continuous", "rate_ml_per_day": 0.5}
 PROGRAM_B = {"mode": "simple_continuous", "rate_ml_per_day": 0.65}
 TABLES = {"workspaces", "uploads", "sent_programs", "acknowledgements", "overrides", "drafts", "draft_versions",
-          "alembic_version"}
+          "training_trainees", "training_open_exercises", "training_attempts", "alembic_version"}
+HEAD = "0002_training_progress"
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def ws(store):
 
 def test_first_use_migrates_an_empty_database_to_the_newest_revision(store):
     assert set(inspect(store.engine).get_table_names()) == TABLES
-    assert db.current_revision(store.engine) == db.head_revision() == "0001_workspace_store"
+    assert db.current_revision(store.engine) == db.head_revision() == HEAD
 
 
 def test_the_migrations_build_exactly_the_models_schema(store):
@@ -341,5 +343,5 @@ def test_command_line_upgrades_and_reports_the_revision(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "pumpmodel.store", *a], env=env, capture_output=True,
                                     text=True, timeout=60)
     assert run("current").stdout.strip() == "(empty database)"
-    assert run("upgrade").stdout.strip() == "schema at 0001_workspace_store"
-    assert run("current").stdout.strip() == run("heads").stdout.strip() == "0001_workspace_store"
+    assert run("upgrade").stdout.strip() == f"schema at {HEAD}"
+    assert run("current").stdout.strip() == run("heads").stdout.strip() == HEAD

@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from pumpmodel.store.models import Base
+from pumpmodel.training import tables as _training_tables  # noqa: F401  (training progress tables on Base)
 
 config = context.config
 
