@@ -37,6 +37,14 @@ def test_story_a_trial_gives_twice_the_screening_bolus(app):
     assert not at.error
 
 
+def test_baclofen_start_dose_guardrail_on_the_page_both_sides(app):
+    at = open_page(app)                              # 2 x 75 mcg = 150 mcg/day
+    number(at, "First dose").set_value(150.0).run()
+    assert "START_DOSE_ABOVE_RECOMMENDED" not in text(at)
+    number(at, "First dose").set_value(151.0).run()
+    assert "START_DOSE_ABOVE_RECOMMENDED" in text(at)
+
+
 def test_morphine_start_dose_guardrail_on_the_page_both_sides(app):
     at = open_page(app, "story-e")                   # 0.5 mg bolus -> 0.25 mg/day
     assert "Starting dose: 0.25 mg/day" in text(at)
@@ -86,6 +94,10 @@ def test_conversion_calculator_inputs(app):
     assert "entirely above" in body
     next(s for s in at.selectbox if s.label == "Systemic morphine by").set_value("iv").run()
     assert "300 mg/day iv morphine: the classic 100:1 chain gives 3 mg/day" in text(at)
+    target = next(s for s in at.selectbox if s.label == "Intrathecal drug")
+    assert target.options == ["morphine", "hydromorphone"]
+    target.set_value("hydromorphone").run()
+    assert "gives 0.6 mg/day intrathecal hydromorphone" in text(at)   # 300 iv / 100 / 5
     number(at, "Daily dose").set_value(0.0).run()
     assert any("dose_mg_per_day" in e.value for e in at.error)
 
@@ -121,5 +133,7 @@ def test_trial_page_in_chromium_opens_the_sandbox(server_url, page):
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "first program after the baclofen trial" in body
     assert "200 mcg/day" in body or "0.4 mL/day" in body
+    # 200 mcg/day is above 2 x the 75 mcg screening bolus (it would pass the 200 fallback without the trial)
+    assert "START_DOSE_ABOVE_RECOMMENDED" in body
     screenshot(page, "trial-story-a-sandbox")
     assert page_problems(page) == []

@@ -230,10 +230,31 @@ def test_band_and_classic_against_the_start_range_both_sides(oral, band, classic
     assert c.band_vs_start == band and c.classic_vs_start == classic
 
 
+def test_hydromorphone_uses_the_library_equivalence():
+    assert cv.targets() == ["morphine", "hydromorphone"]
+    c = cv.convert(60, "oral", "hydromorphone")
+    assert c.potency == 5 and "PACC" in c.potency_source           # drugs.yaml morphine_equivalence
+    assert math.isclose(c.classic_mg_per_day, 0.04)                # 60 / 300 / 5
+    assert math.isclose(c.band_low_mg_per_day, 0.096)              # 60 / 125 / 5
+    assert math.isclose(c.band_high_mg_per_day, 1.2)               # 60 / 10 / 5
+    assert (c.start_min, c.start_max) == (0.01, 0.15)
+    assert c.band_vs_start == "overlaps" and c.classic_vs_start == "within"
+    assert c.steps[-1].startswith("intrathecal hydromorphone = intrathecal morphine / 5")
+
+
+@pytest.mark.parametrize("oral, band", [
+    (46.875, "overlaps"),   # band low 46.875 / 125 / 5 = 0.075 ... high 0.9375: overlaps 0.01-0.15
+    (93.75, "overlaps"),    # band low 0.15: exactly the top of the start range
+    (94, "above"),          # band low 0.1504
+])
+def test_hydromorphone_band_against_its_start_range_both_sides(oral, band):
+    assert cv.convert(oral, "oral", "hydromorphone").band_vs_start == band
+
+
 @pytest.mark.parametrize("args, words", [
     ((0,), "dose_mg_per_day"), ((-3,), "dose_mg_per_day"), ((math.nan,), "dose_mg_per_day"),
     ((math.inf,), "dose_mg_per_day"), ((1e7,), "unit slip"), ((60, "nasal"), "route"),
-    ((60, "oral", "ziconotide"), "target"),
+    ((60, "oral", "ziconotide"), "target"), ((60, "oral", "heroin"), "target"),
 ])
 def test_conversion_refuses_bad_input_with_the_field_named(args, words):
     with pytest.raises(cv.ConversionError, match=words):

@@ -34,10 +34,32 @@ def test_baclofen_first_program_case():
     p = case.proposed
     assert p.mode == "simple_continuous" and p.drugs[0].concentration == 500 and p.drugs[0].unit == "mcg/mL"
     assert math.isclose(p.rate_ml_per_day, 0.3)                       # 150 mcg/day / 500 mcg/mL
-    assert case.reservoir_ml == 20 and case.indication == "spasticity_spinal"
+    assert case.reservoir_ml == 20 and case.indication == "spasticity_spinal" and case.screening_bolus_mcg == 75
     assert case.now.isoformat() == "2021-02-24T15:00:00"              # trial end 15:00 + 1 day
     assert case.next_appointment.isoformat() == "2021-03-03T15:00:00"  # + 7 days (first visit)
     assert math.isclose(evaluate(case).daily_dose["baclofen"].amount, 150)
+
+
+@pytest.mark.parametrize("dose, flagged", [
+    (150, False),   # 2 x the 75 mcg effective screening bolus: exactly the labelled start
+    (151, True),    # above it
+])
+def test_baclofen_new_implant_start_dose_guardrail_both_sides(dose, flagged):
+    case = first_program_case(baclofen_trial(), dose_per_day=dose)
+    assert case.screening_bolus_mcg == 75
+    found = [w for w in evaluate(case).warnings if w.code == "START_DOSE_ABOVE_RECOMMENDED"]
+    assert bool(found) is flagged
+    if flagged:
+        assert found[0].limit == 150 and found[0].drug == "baclofen"
+
+
+def test_the_trial_tightens_the_baclofen_start_check():
+    """Without the screening bolus the engine falls back to 2 x 100 mcg = 200 mcg/day: 160 passes;
+    with the trial's 75 mcg bolus the limit is 150 and 160 is flagged."""
+    case = first_program_case(baclofen_trial(), dose_per_day=160)
+    assert "START_DOSE_ABOVE_RECOMMENDED" in codes(case)
+    blind = case.model_copy(update={"screening_bolus_mcg": None, "trial": None})
+    assert "START_DOSE_ABOVE_RECOMMENDED" not in codes(blind)
 
 
 @pytest.mark.parametrize("dose, flagged", [(0.5, False), (0.51, True)])

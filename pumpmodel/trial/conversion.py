@@ -100,10 +100,14 @@ def oral_equivalent(dose_mg_per_day: float, route: str) -> float:
 
 
 def potency(target: str) -> tuple[float, str]:
-    """Intrathecal morphine mg equivalent to 1 mg of intrathecal ``target``, with its source."""
-    if target == "morphine":
-        return 1.0, "morphine itself"
-    raise ConversionError(f"target: no intrathecal morphine equivalence for {target!r} in the drug library")
+    """Intrathecal morphine mg equivalent to 1 mg of intrathecal ``target``, with its source: the
+    drug library's ``morphine_equivalence`` (the factors the engine's OPIOID_SWITCH uses)."""
+    if target not in library.drugs():
+        raise ConversionError(f"target: {target!r} is not in the drug library")
+    eq = library.drug(target).morphine_equivalence
+    if eq is None:
+        raise ConversionError(f"target: no intrathecal morphine equivalence for {target!r} in the drug library")
+    return eq.factor, eq.source
 
 
 def targets() -> list[str]:
@@ -143,7 +147,7 @@ def convert(dose_mg_per_day: float, route: str = "oral", target: str = "morphine
                      f"{num(chain_ratio('oral') / ratio)} = {num(oral, 4)} mg/day")
     steps.append(f"observed band: oral {num(oral, 4)} mg/day / {num(obs.max_ratio)} to / {num(obs.min_ratio)} = "
                  f"{num(oral / obs.max_ratio, 4)} to {num(oral / obs.min_ratio, 4)} mg/day intrathecal morphine")
-    if target != "morphine":
+    if factor != 1:
         steps.append(f"intrathecal {target} = intrathecal morphine / {num(factor)} ({factor_source})")
     start_range = library.drug(target).start_dose_per_day
     return Conversion(

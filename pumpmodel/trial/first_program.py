@@ -48,10 +48,9 @@ def first_program_case(trial: Trial, profile: str = "programmable-20", now: date
     }
     if trial.indication is not None:
         data["indication"] = trial.indication
-    if trial.drug == "baclofen" and "screening_bolus_mcg" in Case.model_fields:
-        sd = _safe_start(trial)
-        if sd is not None and sd.screening_bolus_mcg is not None:
-            data["screening_bolus_mcg"] = sd.screening_bolus_mcg
+    sd = _safe_start(trial)
+    if sd is not None and sd.screening_bolus_mcg is not None:  # baclofen: the engine checks the start against it
+        data["screening_bolus_mcg"] = sd.screening_bolus_mcg
     return Case.model_validate(data)
 
 

@@ -43,7 +43,6 @@ class ScaleRule(_Strict):
 
 class StartRule(_Strict):
     method: Literal["screening_bolus", "trial_dose", "label_start"]
-    factor: float | None = Field(default=None, gt=0)
     long_effect_hours: float | None = Field(default=None, gt=0)
     long_effect_factor: float | None = Field(default=None, gt=0)
     fraction: float | None = Field(default=None, gt=0, le=1)
@@ -53,7 +52,7 @@ class StartRule(_Strict):
 
     @model_validator(mode="after")
     def _fields_for_method(self) -> "StartRule":
-        need = {"screening_bolus": ("factor",), "trial_dose": ("fraction", "bolus_covers_hours"),
+        need = {"screening_bolus": (), "trial_dose": ("fraction", "bolus_covers_hours"),
                 "label_start": ()}[self.method]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:

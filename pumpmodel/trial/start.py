@@ -1,7 +1,7 @@
 """From a trial to the first program's daily dose, by the drug's rule in ``data/trials.yaml``.
 
-- baclofen (``screening_bolus``): ``factor`` x the effective screening bolus
-  (label: twice it; the bolus itself when its effect lasted more than 8 h);
+- baclofen (``screening_bolus``): the drug library's multiple of the effective screening
+  bolus (label: twice it; the bolus itself when its effect lasted more than 8 h);
 - opioids (``trial_dose``): ``fraction`` x the effective trial dose per day
   (a bolus counted as covering ``bolus_covers_hours``), kept at or below the
   top of the drug's starting range; below the range it is kept as it is (the
@@ -62,7 +62,10 @@ def start_dose(trial: Trial) -> StartDose:
     if eff is None:
         raise NoStartDose(_no_response_text(trial))
     if rule.method == "screening_bolus":
-        factor, note = rule.factor, []
+        multiple = drug.start_dose_per_day.screening_bolus_multiple
+        if multiple is None:
+            raise NoStartDose(f"{trial.drug}: the drug library gives no multiple of the screening bolus to start at.")
+        factor, note = multiple, []
         if rule.long_effect_hours is not None and eff.effect_hours is not None \
                 and eff.effect_hours > rule.long_effect_hours:
             factor = rule.long_effect_factor
@@ -70,7 +73,7 @@ def start_dose(trial: Trial) -> StartDose:
                     f"{num(rule.long_effect_hours)} h): start at {num(factor)} x the bolus."]
         dose = factor * eff.amount
         return StartDose(trial.drug, dose, unit, f"{num(factor)} x {num(eff.amount)} {trial.unit} = {num(dose)} {unit}",
-                         None, rule.factor * eff.amount, "within", rule.source, rule.assumed,
+                         None, multiple * eff.amount, "within", rule.source, rule.assumed,
                          screening_bolus_mcg=eff.amount if trial.unit == "mcg" else eff.amount * 1000, notes=note)
     per_day = eff.amount * 24.0 / rule.bolus_covers_hours if eff.kind == "bolus" else eff.amount
     basis = (f"{num(eff.amount)} {trial.unit} bolus taken as {num(per_day)} {unit}" if eff.kind == "bolus"
