@@ -811,14 +811,9 @@ def _trial_problems(pumps: pd.DataFrame, raw: _Raw) -> list[Problem]:
     for i in np.flatnonzero(pumps["trial"].notna().to_numpy()):
         try:
             Trial.model_validate(gate.load_object(pumps["trial"].iloc[i], what="trial"))  # the one input gate
-        except gate.GateError as exc:
-            first = exc.errors[0]
-            where = ".".join(str(x) for x in first["loc"]) or "trial"
-            out += _row_problems(raw.files, "trial", np.array([i]),
-                                 f"not a valid trial record: {where}: {first['msg']}", raw.rows)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "trial"
+        except (gate.GateError, ValidationError) as exc:
+            first = exc.errors[0] if isinstance(exc, gate.GateError) else exc.errors()[0]
+            where = ", ".join(str(x) for x in first["loc"]) or "trial"
             out += _row_problems(raw.files, "trial", np.array([i]),
                                  f"not a valid trial record: {where}: {first['msg']}", raw.rows)
     return out
