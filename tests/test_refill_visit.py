@@ -119,3 +119,11 @@ def test_state_round_trips_as_json():
     s = run(cfg, _routine_actions())
     again = VisitState.model_validate_json(s.model_dump_json())
     assert again == s
+
+
+def test_the_wrong_syringe_in_the_reservoir_is_a_hard_refill_drug_mismatch():
+    """The visit passes what really went into the reservoir as refill.drugs: the engine blocks the send."""
+    cfg = _cfg("refill-visit-wrong-syringe")
+    state = run(cfg, dict(exercise("refill-visit-wrong-syringe").wrong_answers[0].submission.visit))
+    assert "hard warning REFILL_DRUG_MISMATCH" in state.record("program").feedback
+    assert not state.record("review_send").correct and state.hard_stops == 2  # at programming and at the send

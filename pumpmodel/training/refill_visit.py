@@ -238,7 +238,9 @@ def visit_case(config: VisitConfig, state: VisitState, program: dict | None = No
         "refill": {"withdrawn_ml": state.recorded_withdrawn_ml if state.recorded_withdrawn_ml is not None
                    else base.reservoir_ml,
                    "added_ml": state.reservoir_set_ml if state.reservoir_set_ml is not None
-                   else config.syringe_volume_ml},
+                   else config.syringe_volume_ml,
+                   # what really went into the reservoir: the engine's REFILL_DRUG_MISMATCH compares it
+                   "drugs": [e.model_dump(mode="json") for e in (state.syringe_drugs or config.prescription.drugs)]},
     })
 
 
