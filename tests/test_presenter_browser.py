@@ -37,6 +37,7 @@ def test_presentation_mode_hides_the_chrome_and_enlarges_type(server_url, page):
     assert not page.get_by_text("Deploy", exact=True).is_visible()
     assert page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true"
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
+    page.wait_for_selector(".js-plotly-plot .gtitle", timeout=120_000)  # the chart may still be on its way
     title_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.js-plotly-plot .gtitle')).fontSize)")
     assert title_px >= 20  # 16 px in normal mode, scaled for the back of the room
     screenshot(page, "present-reservoir")

@@ -22,6 +22,9 @@ CURRENT_COLOUR = OKABE_ITO["sky_blue"]
 PROPOSED_COLOUR = OKABE_ITO["blue"]
 
 
+LEGEND_GAP_PX = 58  # legend top this far under the plot: below the x-axis title on any chart height
+
+
 def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = None,
                 y_title: str | None = None, height: int = 380) -> go.Figure:
     """Apply the shared layout; axis titles must carry units, e.g. "rate (mL/day)"."""
@@ -34,7 +37,8 @@ def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = 
         font=dict(size=13),
         # legend in rows under the x-axis title: above the plot it grew into the title when it
         # wrapped (a phone, presentation fonts)
-        legend=dict(orientation="h", yanchor="top", y=-0.24, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-LEGEND_GAP_PX / max(60, height - (60 if title else 30) - 120),
+                    xanchor="left", x=0),
         hoverlabel=dict(font_size=13),
     )
     if x_title:
