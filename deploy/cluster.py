@@ -89,7 +89,9 @@ def alive_as(pid: int, cmd: list[str]) -> bool:
     """``pid`` still runs ``cmd`` (not a recycled pid). A script started through its shebang
     shows the interpreter first, so the recorded command must end the process's command line."""
     running = cmdline(pid)
-    return bool(pid) and bool(cmd) and running[-len(cmd):] == cmd
+    if not pid or not cmd or not running:
+        return False
+    return running[-len(cmd):] == cmd or (len(cmd) == 1 and " ".join(running).endswith(cmd[0]))
 
 
 def end(pid: int, cmd: list[str], send, first: int, then: int, wait_s: float = 10.0) -> None:
@@ -223,7 +225,9 @@ class Cluster:
         subprocess.run([NGINX, "-t", "-q", "-p", str(ng), "-c", str(conf)], check=True)
         subprocess.run([NGINX, "-p", str(ng), "-c", str(conf)], check=True)
         pid = int((ng / "nginx.pid").read_text())
-        self.state["nginx"] = {"pid": pid, "port": port, "conf": str(conf), "cmd": cmdline(pid)}
+        # nginx retitles its master ("nginx: master process <argv>") some time after the pid file
+        # appears: record the argv words, which stay in the title, not the exact command line
+        self.state["nginx"] = {"pid": pid, "port": port, "conf": str(conf), "cmd": [str(conf)]}
         self.save()
 
     def stop_nginx(self) -> None:

@@ -82,7 +82,10 @@ def cluster():
         yield c
     finally:
         cl.stop(c)
+        left = [pid for pid in Path("/proc").glob("[0-9]*/cmdline")
+                if str(c.dir).encode() in (pid.read_bytes() if pid.exists() else b"")]
         shutil.rmtree(tmp, ignore_errors=True)
+        assert not left, f"cluster-stop left processes running: {left}"  # nginx, PostgreSQL
 
 
 def _upstream(url: str, cookie: str) -> str:
