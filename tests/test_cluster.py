@@ -82,10 +82,16 @@ def cluster():
         yield c
     finally:
         cl.stop(c)
-        left = [pid for pid in Path("/proc").glob("[0-9]*/cmdline")
-                if str(c.dir).encode() in (pid.read_bytes() if pid.exists() else b"")]
+        left = [pid for pid in Path("/proc").glob("[0-9]*/cmdline") if str(c.dir).encode() in _read(pid)]
         shutil.rmtree(tmp, ignore_errors=True)
         assert not left, f"cluster-stop left processes running: {left}"  # nginx, PostgreSQL
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""
 
 
 def _upstream(url: str, cookie: str) -> str:
