@@ -37,11 +37,15 @@ for path, title, icon, section in PAGES:
 nav = st.navigation(sections)  # the first page (Pump overview) is the default
 
 from ui.boundary import error_boundary  # noqa: E402  (after set_page_config)
+from ui import workspace  # noqa: E402  (after set_page_config)
 from ui.picker import pump_picker  # noqa: E402
 from ui.shell import mark_shell  # noqa: E402
 from ui import tour  # noqa: E402
 
 mark_shell()  # pages check this: see ui/shell.py
+workspace.current()  # this browser's workspace (?ws=TOKEN in the address; a new one for a new visitor)
+if (_notice := workspace.notice()) is not None:
+    st.warning(_notice, icon=":material/info:")
 with error_boundary("sidebar: look, presentation mode, pump picker, tour"):
     look.apply()
     present.apply()

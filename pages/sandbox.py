@@ -1,7 +1,7 @@
 """Programming sandbox: edit a proposal, see live guardrails, review and send it to the simulated pump."""
 import streamlit as st
 
-from pumpmodel import library, sandbox
+from pumpmodel import library
 from ui import sandbox_editor, sandbox_results, sandbox_review
 from ui import sandbox_state as S
 from ui.boundary import fragment
@@ -11,43 +11,66 @@ from ui.state import selected_pump_id
 
 st.title("Programming sandbox")
 disclaimer()
-st.markdown("Change the program on the right-hand pump as you would on a clinician programmer: every edit is "
-            "evaluated at once against the guardrails. The page address always holds the whole case (share it; "
-            "a reload loses nothing).")
+st.markdown("Change the proposed program on the left as you would on a clinician programmer: every edit is "
+            "evaluated at once against the guardrails. Your draft, what you send, acknowledgements and the "
+            "override log are kept in this workspace (the address holds its key: a reload or a second tab finds "
+            "them again).")
 
 
 def start_bar() -> None:
     with st.expander(f"Start from ... (now: **{md(S.origin())}**)"):
-        c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+        row = st.container(horizontal=True, vertical_alignment="bottom")
         pid = selected_pump_id()
-        c1.button(f"Current program of pump {pid}" if pid else "Selected pump (none selected: blank pump)",
-                  on_click=S.start_from_pump, key="sbx_start_pump", icon=":material/sensors:")
-        profile = c2.selectbox("New implant: pump profile", list(library.pump_profiles()), key="sbx_new_profile")
-        drug = c3.selectbox("Drug", list(library.drugs()), index=list(library.drugs()).index("baclofen"),
-                            key="sbx_new_drug")
-        if c4.button("Blank pump", key="sbx_start_blank", icon=":material/add_circle:"):
-            S.start_blank(profile, drug)
-            st.rerun()
+        row.button(f"Current program of pump {pid}" if pid else "Selected pump (none selected: blank pump)",
+                   on_click=S.start_from_pump, key="sbx_start_pump", icon=":material/sensors:")
+        profile = row.selectbox("New implant: pump profile", list(library.pump_profiles()), key="sbx_new_profile")
+        drugs = list(library.drugs())
+        drug = row.selectbox("Drug", drugs, index=drugs.index("baclofen"), key="sbx_new_drug")
+        row.button("Blank pump", key="sbx_start_blank", icon=":material/add_circle:", on_click=S.start_blank,
+                   args=(profile, drug))
+        row = st.container(horizontal=True, vertical_alignment="bottom")
+        row.text_input("Share link (or its case= part)", key="sbx_link_in", placeholder="http://.../sandbox?case=...")
+        row.button("Open link", key="sbx_start_link", icon=":material/link:", on_click=S.start_from_pasted_link)
         st.page_link("pages/case_io.py", label="Prepared demo cases, paste or upload a case JSON",
                      icon=":material/upload_file:")
 
 
+def draft_bar() -> None:
+    undo, redo = S.can_undo_redo()
+    row = st.container(horizontal=True)
+    row.button("Undo", key="sbx_undo", on_click=S.undo, disabled=not undo, icon=":material/undo:",
+               help="Undo the last change of the draft (an edit, a start-from, a discard, a send)")
+    row.button("Redo", key="sbx_redo", on_click=S.redo, disabled=not redo, icon=":material/redo:")
+    row.button("Discard changes", key="sbx_discard", on_click=S.discard, icon=":material/delete_sweep:",
+               help="Back to the case as it was loaded (Undo brings your edits back)")
+
+
 @fragment  # st.fragment inside the error boundary (ui/boundary.py)
 def workbench() -> None:
+    if st.session_state.pop("sbx_app_rerun", False) and st.session_state.get("sbx_in_fragment"):
+        st.rerun()  # another case (undo across a start-from): the start bar above shows its origin
+    st.session_state["sbx_in_fragment"] = True
     left, right = st.columns([5, 6], gap="large")
     with left:
         st.subheader("Proposed program")
+        draft_bar()
         data = sandbox_editor.editor()
     S.sync_out(data)
     case, errors = S.validate(data)
-    load_problems = st.session_state.get("sbx_load_problems")
     with right:
-        if load_problems and case is not None and st.session_state.get("sbx_gen_loaded") == S.gen():
-            sandbox_results.problems(load_problems, "The shared case had problems; the sandbox shows what it "
+        load_problems = st.session_state.get("sbx_load_problems")
+        if load_problems and st.session_state.get("sbx_gen_loaded") == S.gen():
+            sandbox_results.problems(load_problems, "The loaded case had problems; the sandbox shows what it "
                                                     "could keep:")
         if errors:
             sandbox_results.problems(errors, "Not a valid program yet: fix these fields (your input is kept)")
-            return
+            case = S.last_valid()
+            if case is None:
+                return
+            st.caption(":orange[**Stale**: the figures below are of the last valid program, until the fields "
+                       "above are fixed.]")
+        else:
+            S.keep_valid(case)
         ev, cur = sandbox_results.evaluations(case)
         st.subheader("Current vs proposed")
         sandbox_results.comparison(case, ev, cur)
@@ -60,11 +83,16 @@ def workbench() -> None:
     sandbox_results.guardrails(ev)
     st.subheader("Review and send")
     sandbox_review.review_table(case, ev, cur)
-    sandbox_review.send_panel(case, ev)
+    if errors:
+        st.warning("Fix the fields marked above before sending.", icon=":material/edit:")
+    else:
+        sandbox_review.send_panel(case, ev)
     st.subheader("Share and report")
     sandbox_review.share_and_report(case, ev, cur)
 
 
 S.sync_in()
+st.session_state["sbx_in_fragment"] = False
+st.session_state.pop("sbx_app_rerun", None)
 start_bar()
 workbench()

@@ -10,7 +10,7 @@ from ui.safe_text import md
 st.title("Upload telemetry")
 disclaimer()
 st.markdown(
-    "Add pumps from your own (synthetic) telemetry for this browser session. Accepted: a **.zip** of a telemetry "
+    "Add pumps from your own (synthetic) telemetry to this workspace (kept across reloads; the address holds the workspace key). Accepted: a **.zip** of a telemetry "
     "folder (`pumps`, `samples`, `events` as Parquet or CSV), or **one .csv / .parquet file** holding the three "
     "tables stacked with a `table` column (`pumps` | `samples` | `events`), like the template below. "
     f"Limit {data.MAX_UPLOAD_MB} MB. Timestamps are pump-clock time without offset; volumes in mL, rates in mL/day.")
@@ -43,7 +43,7 @@ if up is not None:
 
 loaded = data.uploads()
 if loaded:
-    st.subheader("Uploaded in this session")
+    st.subheader("Uploaded in this workspace")
     st.dataframe([{"file": u["name"], "pumps": ", ".join(u["telemetry"].pump_ids())} for u in loaded],
                  hide_index=True, width="stretch")
     if st.button("Remove uploaded pumps", icon=":material/delete:"):

@@ -78,6 +78,21 @@ def app():
     return make
 
 
+def workspace_of(at):
+    """The workspace (``pumpmodel.store.Workspace``) an AppTest session is using."""
+    return at.session_state["workspace"]
+
+
+def new_workspace(**uploads: bytes):
+    """A fresh workspace in the test database (``PUMP_DATABASE_URL``), with ``name=bytes`` uploads."""
+    from pumpmodel.store import get_store
+
+    ws = get_store().create_workspace()
+    for name, data in uploads.items():
+        ws.add_upload(name, data)
+    return ws
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

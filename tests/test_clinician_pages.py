@@ -75,7 +75,7 @@ def test_unknown_pump_in_url_falls_back_to_first_story_patient(app, story):
     at = app({"pump": "no-such-pump"}).run()
     assert not at.exception and not at.error
     assert at.selectbox(key="pump_picker").value == story.pump_ids()[0]
-    assert any("not loaded" in w.value for w in at.sidebar.warning)
+    assert any("not in this workspace" in w.value for w in at.sidebar.warning)
 
 
 def test_sent_program_is_reflected_on_overview_and_reservoir(app, story):
@@ -84,9 +84,11 @@ def test_sent_program_is_reflected_on_overview_and_reservoir(app, story):
     pt = story.pump("story-a")
     prog = pt.current_program().model_copy(update={"mode": "simple_continuous", "steps": None, "week": None,
                                                    "rate_ml_per_day": 0.2})
-    at = app({"pump": "story-a"}).run()
-    at.session_state["sent_programs"] = {"story-a": [prog]}
-    at.run()
+    from conftest import new_workspace
+
+    ws = new_workspace()
+    ws.send_program("story-a", prog.model_dump_json(), pt.now())
+    at = app({"pump": "story-a", "ws": ws.token}).run()
     case = pt.case().model_copy(update={"current": prog, "proposed": prog})
     ev = evaluate(case)
     shown = texts(at)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import page_problems, screenshot, wait_for_app
+from conftest import page_problems, screenshot, wait_for_app, workspace_of
 from pumpmodel import sandbox, sharelink
 
 SANDBOX = "pages/sandbox.py"
@@ -71,9 +71,10 @@ def test_soft_case_needs_each_acknowledgement_with_a_reason(app):
     assert not button(at, "sbx_send").disabled
     button(at, "sbx_send").click().run()
     assert not at.exception
-    log = at.session_state["sbx_override_log"]
-    assert {e["code"] for e in log} == {"TITRATION_STEP_TOO_LARGE", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED"}
-    assert all(e["reason"] for e in log)
+    log = workspace_of(at).override_log()
+    assert {e.code for e in log} == {"TITRATION_STEP_TOO_LARGE", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED"}
+    assert all(e.reason == "reviewed with the patient" or e.reason == "goal not reached" for e in log)
+    assert {e.drug for e in log} == {"baclofen"}
     assert any("Override log" in m.value for m in at.markdown)
 
 
@@ -91,22 +92,27 @@ def test_send_updates_the_current_program_then_undo_and_reset(app):
     assert not button(at, "sbx_send").disabled, [w.value for w in at.warning]
     button(at, "sbx_send").click().run()
     assert not at.exception
-    sent = at.session_state["sent_programs"][pid][-1]
-    assert sent.mode == "simple_continuous"
+    ws = workspace_of(at)
+    sent = ws.current_program(pid).program
+    assert sent["mode"] == "simple_continuous"
     # the clinician pages read the pump through ui.data.current_case: the sent program is current now
     assert at.session_state["sbx_draft"]["current"]["mode"] == "simple_continuous"
     assert any("Sent to the simulated pump" in s.value for s in at.success)
-    button(at, "sbx_undo").click().run()
-    assert not at.session_state["sent_programs"][pid]
+    button(at, "sbx_undo_send").click().run()
+    assert ws.current_program(pid) is None
     assert at.session_state["sbx_draft"]["current"] == before
     # send twice, then reset to the story's original
     acknowledge_all(at)
     button(at, "sbx_send").click().run()
+    assert button(at, "sbx_send").disabled  # nothing changed since: nothing to send
+    assert any("Nothing to send" in i.value for i in at.info)
+    rate = at.number_input(key=key(at, "rate"))
+    rate.set_value(round(rate.value * 1.05, 4)).run()
     acknowledge_all(at)
     button(at, "sbx_send").click().run()
-    assert len(at.session_state["sent_programs"][pid]) == 2
+    assert len(ws.sent_history(pid, include_undone=False)) == 2
     button(at, "sbx_reset").click().run()
-    assert pid not in at.session_state["sent_programs"]
+    assert ws.current_program(pid) is None and len(ws.sent_history(pid)) == 3
     assert at.session_state["sbx_draft"]["current"] == before
     assert not at.exception
 
@@ -121,7 +127,7 @@ def test_sent_program_reaches_the_clinician_pages(app):
     at.switch_page("pages/overview.py").run()
     assert not at.exception
     from ui.data import current_case  # noqa: F401 - the other pages' accessor exists
-    assert at.session_state["sent_programs"][pid][-1].rate_ml_per_day == 0.4
+    assert workspace_of(at).current_program(pid).program["rate_ml_per_day"] == 0.4
 
 
 def test_bad_steps_name_the_field_and_keep_the_input(app):

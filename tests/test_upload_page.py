@@ -65,7 +65,7 @@ st.session_state["r"] = handle("bad.csv", st.session_state["payload"])
     r = t.session_state["r"]
     assert not r["ok"] and list(r["problems"].columns) == ["file", "column", "row", "message"]
     assert len(r["problems"]) == len(exc.value.problems)
-    assert t.session_state["telemetry_uploads"] == []
+    assert t.session_state["workspace"].uploads() == []
     at.switch_page("pages/overview.py").run()
     assert not at.exception and "story-b" in "\n".join(m.value for m in at.markdown)
 
@@ -115,16 +115,38 @@ st.session_state["txt"] = handle("notes.txt", b"hello")
 
 def test_uploaded_pump_pages_render(app, template_csv):
     # an upload already in this session (as add_upload leaves it), selected by the URL
-    at = app({"pump": "story-a"})
-    at.session_state["telemetry_uploads"] = [{"name": "template.csv", "digest": "x",
-                                              "telemetry": load_telemetry(template_csv, name="template.csv")}]
-    at.query_params["pump"] = TEMPLATE_ID
+    from conftest import new_workspace
+
+    at = app({"pump": TEMPLATE_ID, "ws": new_workspace(**{"template.csv": template_csv}).token})
     at.run()
     assert not at.exception and at.selectbox(key="pump_picker").value == TEMPLATE_ID
     for page in ("pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py"):
         at.switch_page(page).run()
         assert not at.exception, page
         assert TEMPLATE_ID in "\n".join(m.value for m in at.markdown)
+
+
+def test_pump_in_the_address_comes_back_from_the_workspace_or_the_cohort(app, template_csv):
+    from conftest import new_workspace, workspace_of
+    from ui.cohort_open import ROOT
+
+    # an uploaded pump: a new session (a reload, a shared link) with the workspace's token finds it
+    ws = new_workspace(**{"template.csv": template_csv})
+    at = app({"pump": TEMPLATE_ID, "ws": ws.token}).run()
+    assert not at.exception and at.selectbox(key="pump_picker").value == TEMPLATE_ID
+    # another workspace does not have it: said so, not silently replaced
+    at = app({"pump": TEMPLATE_ID}).run()
+    assert at.selectbox(key="pump_picker").value != TEMPLATE_ID
+    assert any(TEMPLATE_ID in w.value and "not in this workspace" in w.value for w in at.sidebar.warning)
+    # a cohort pump is loaded from the cohort data into the workspace
+    cohort_pump = sorted((ROOT / "sample_data" / "cohort" / "samples").iterdir())[0].name.split("=", 1)[1]
+    at = app({"pump": cohort_pump}).run()
+    assert not at.exception and at.selectbox(key="pump_picker").value == cohort_pump
+    assert [u.name for u in workspace_of(at).uploads()] == [f"cohort-{cohort_pump}.zip"]
+    assert not at.sidebar.warning
+    # a path in the address is not a pump id
+    at = app({"pump": "../../etc"}).run()
+    assert not at.exception and any("not in this workspace" in w.value for w in at.sidebar.warning)
 
 
 # -- regressions (code review) ----------------------------------------------------------
@@ -134,10 +156,9 @@ def _template_frame(story, pump_id: str = "story-a") -> pd.DataFrame:
 
 
 def _render_all_pages(app, payload: bytes, name: str) -> None:
-    at = app({"pump": "story-a"})
-    at.session_state["telemetry_uploads"] = [{"name": name, "digest": "x",
-                                              "telemetry": load_telemetry(payload, name=name)}]
-    at.query_params["pump"] = TEMPLATE_ID
+    from conftest import new_workspace
+
+    at = app({"pump": TEMPLATE_ID, "ws": new_workspace(**{name: payload}).token})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     for page in ("pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py",

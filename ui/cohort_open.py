@@ -40,6 +40,28 @@ def pump_zip(folder: Path, pump_id: str) -> bytes | None:
     return buf.getvalue()
 
 
+def restore(pump_id: str) -> bool:
+    """A ``?pump=`` of a cohort pump this workspace does not hold yet (a link from another
+    workspace, say): load it from the cohort folders as an upload. False when no folder has it."""
+    import re
+
+    from pumpmodel import cohort_queries as cq
+    from pumpmodel.telemetry import TelemetryError
+    from ui import data
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", pump_id) or pump_id.startswith("."):
+        return False
+    for folder in cq.discover_cohorts(ROOT):
+        blob = pump_zip(Path(folder), pump_id)
+        if blob is not None:
+            try:
+                data.add_upload(blob, f"cohort-{pump_id}.zip")
+            except TelemetryError:
+                return False
+            return True
+    return False
+
+
 def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
     """Select the pump and switch to the overview page (loading it as an upload if needed)."""
     from pumpmodel.telemetry import TelemetryError

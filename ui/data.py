@@ -1,6 +1,6 @@
 """Telemetry for every page: the story patients (loaded once per server process and
-shared by all sessions, read-only) merged with this session's uploads (kept in
-``st.session_state``, never in module globals), the selected pump, and its
+shared by all sessions, read-only) merged with this workspace's uploads (kept in the
+workspace store, ``ui.workspace``; parsed once per file), the selected pump, and its
 current state as an ``evaluate()`` case.
 
 Caching (every page run goes through here, so this is the app's hottest path):
@@ -25,12 +25,12 @@ from pumpmodel import evaluate
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.programs import Case, Program
 from pumpmodel.telemetry import STORY_DIR, Problem, PumpTelemetry, Telemetry, TelemetryError, load_telemetry, merge
-from ui import state
+from pumpmodel.store import DuplicateUpload
+from ui import state, workspace
 
 MAX_UPLOAD_MB = 25
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-_UPLOADS = "telemetry_uploads"  # [{"name", "digest", "telemetry"}], oldest first
-_MERGED = "telemetry_merged"    # (digests, merged Telemetry) for this session
+_MERGED = "telemetry_merged"    # (digests, merged Telemetry): a per-session cache of derived data
 _PICKER_COLUMNS = ["pump_id", "patient_label", "story", "group"]
 
 
@@ -66,19 +66,36 @@ def story_ids() -> tuple[str, ...]:
     return _story_ids(str(STORY_DIR))
 
 
-# -- uploads: this session only -----------------------------------------------
+# -- uploads: this workspace's, from the store ------------------------------------
+
+@st.cache_resource(show_spinner="Reading the uploaded telemetry ...", max_entries=32)
+def _stored(digest: str, name: str, _ws, upload_id: int) -> Telemetry:
+    """A stored upload, parsed once per file for the process (keyed by its SHA-256: only whoever
+    has the same bytes gets the same entry). Treat it as read-only."""
+    return load_telemetry(_ws.upload_data(upload_id), name=name)
+
 
 def uploads() -> list[dict]:
-    return st.session_state.setdefault(_UPLOADS, [])
+    """This workspace's uploads, oldest first: ``{"id", "name", "digest", "telemetry"}``
+    (a file that no longer passes the checks is left out)."""
+    ws = workspace.current()
+    out = []
+    for u in ws.uploads():
+        try:
+            tel = _stored(u.digest, u.name, ws, u.id)
+        except TelemetryError:
+            continue
+        out.append({"id": u.id, "name": u.name, "digest": u.digest, "telemetry": tel})
+    return out
 
 
-@st.cache_data(show_spinner="Checking the uploaded telemetry ...", max_entries=8)
+@st.cache_resource(show_spinner="Checking the uploaded telemetry ...", max_entries=8)
 def _parse_upload(digest: str, name: str, _data: bytes) -> Telemetry:
     return load_telemetry(_data, name=name)
 
 
 def add_upload(data: bytes, name: str) -> Telemetry:
-    """Validate an uploaded file and add its pumps to this session; raises
+    """Validate an uploaded file and add its pumps to this workspace; raises
     ``TelemetryError`` (nothing changes) when it is too big, invalid or its
     pump ids clash with pumps already loaded."""
     if len(data) > MAX_UPLOAD_BYTES:
@@ -86,20 +103,23 @@ def add_upload(data: bytes, name: str) -> Telemetry:
                                                          f"{MAX_UPLOAD_MB} MB")])
     digest = hashlib.sha256(data).hexdigest()
     if any(u["digest"] == digest for u in uploads()):
-        raise TelemetryError([Problem(file=name, message="this file is already loaded in this session")])
+        raise TelemetryError([Problem(file=name, message="this file is already loaded in this workspace")])
     tel = _parse_upload(digest, name, data)
     merge(all_telemetry(), tel)  # raises on pump id clashes
-    uploads().append({"name": name, "digest": digest, "telemetry": tel})
+    try:
+        workspace.current().add_upload(name, data)
+    except DuplicateUpload as exc:  # the same file, added from another tab meanwhile
+        raise TelemetryError([Problem(file=name, message="this file is already loaded in this workspace")]) from exc
     return tel
 
 
 def remove_uploads() -> None:
-    st.session_state[_UPLOADS] = []
+    workspace.current().remove_uploads()
     st.session_state.pop(_MERGED, None)
 
 
 def all_telemetry() -> Telemetry:
-    """Story patients plus this session's uploads."""
+    """Story patients plus this workspace's uploads."""
     base, ups = story(), uploads()
     if not ups:
         return base

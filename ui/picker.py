@@ -2,7 +2,9 @@
 
 The choice lives in ``ui.state`` (session state + ``?pump=ID``), so it
 survives page switches and a browser reload; the default is the first
-story patient."""
+story patient. Uploaded pumps come from the workspace (``?ws=``); a cohort
+pump named in the address is loaded from the cohort folders; a pump that is
+nowhere is reported, never silently replaced."""
 from __future__ import annotations
 
 import streamlit as st
@@ -17,6 +19,15 @@ def _choose() -> None:
     state.select_pump(st.session_state[_KEY])
 
 
+def _restore_cohort_pump(pump_id: str) -> bool:
+    from ui.cohort_open import restore
+
+    try:
+        return restore(pump_id)
+    except Exception:  # noqa: BLE001 - a broken cohort folder must not break every page
+        return False
+
+
 def pump_picker() -> str | None:
     """Draw the picker in the sidebar; returns the selected pump id."""
     try:
@@ -29,10 +40,14 @@ def pump_picker() -> str | None:
         st.sidebar.info("No pumps loaded: upload telemetry.")
         return None
     wanted = state.selected_pump_id()
+    if wanted is not None and wanted not in ids and _restore_cohort_pump(wanted):
+        pumps = data.pumps_table()
+        ids = list(pumps["pump_id"])
     if wanted not in ids:
         if wanted is not None:
-            st.sidebar.warning(f"Pump {code(wanted)} is not loaded (uploads last only for the browser session); "
-                               f"showing {ids[0]}.")
+            st.sidebar.warning(f"Pump {code(wanted)} is not in this workspace (it was uploaded in another workspace, or "
+                               f"removed) nor in the cohort data: showing {pumps['patient_label'].iloc[0]} instead.",
+                               icon=":material/warning:")
         state.select_pump(ids[0])
         wanted = ids[0]
     elif st.query_params.get(state.PUMP_PARAM) != wanted:
@@ -45,7 +60,7 @@ def pump_picker() -> str | None:
         st.selectbox(
             "Pump", ids, key=_KEY, on_change=_choose,
             format_func=lambda pid: labels[pid] + ("" if sources[pid] == "story" else f" (uploaded: {sources[pid]})"),
-            help="Story patients first, then pumps from telemetry uploaded in this session. "
+            help="Story patients first, then pumps from telemetry uploaded in this workspace. "
                  "The choice is kept in the address (?pump=ID).")
         st.caption(f"{md(labels[wanted])} (pump id {code(wanted)})")
         story = pumps["story"].iat[ids.index(wanted)]

@@ -10,7 +10,7 @@ from pumpmodel.evaluate import evaluate
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
-from ui import sandbox_state as S
+from ui import sandbox_acks
 from ui.safe_text import code, md
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}  # as ui/clinician.py
@@ -71,7 +71,7 @@ def guardrails(ev: Evaluation) -> None:
     st.subheader(f"Guardrails: {hard} hard, {soft} soft, {len(ev.warnings) - hard - soft} info")
     if not ev.warnings:
         st.success("No guardrail finding for this proposal.", icon=":material/check_circle:")
-    acks = S.acks()
+    acks = sandbox_acks.prune(ev)
     for f in ev.warnings:
         # one markdown per finding (badge, code, message, source, what a hard one means) and the
         # acknowledgement in one horizontal row: few elements, as the panel is redrawn on every edit
@@ -81,13 +81,7 @@ def guardrails(ev: Evaluation) -> None:
             st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{f.message}  \n"
                         f":small[:gray[Source: {f.source}]]{block}")
             if f.severity == "soft":
-                k = sandbox.ack_key(f)
-                row = st.container(horizontal=True, vertical_alignment="center")
-                ok = row.checkbox("Acknowledge", key=f"sbx_ack_{k}", value=bool(acks.get(k)))
-                reason = row.text_input("Reason (kept in the override log)", key=f"sbx_reason_{k}",
-                                       value=acks.get(k, ""), label_visibility="collapsed",
-                                       placeholder="reason for overriding this warning")
-                acks[k] = reason if ok else ""
+                sandbox_acks.ack_row(f, acks)
 
 
 def explanations(ev: Evaluation) -> None:

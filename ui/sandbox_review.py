@@ -1,5 +1,8 @@
 """Review screen (current vs pending, changes highlighted), send / undo /
-reset, override log, share link and the session report."""
+reset, override log, share link and the session report.
+
+Sent programs, acknowledgements and the override log live in the workspace
+store (``ui.state``, ``ui.workspace``): a reload or a second tab keeps them."""
 from __future__ import annotations
 
 import json
@@ -11,8 +14,11 @@ from pumpmodel import sandbox, sharelink
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.programs import Case
 from pumpmodel.report import session_report
+from pumpmodel.store import Override
 from ui import sandbox_state as S
-from ui.state import reset_sent, send_program, sent_program, undo_sent
+from ui import workspace
+from ui.sandbox_acks import ack_reasons
+from ui.state import last_sent, reset_sent, send_program, undo_sent
 
 
 def _md(text: str) -> str:
@@ -21,74 +27,96 @@ def _md(text: str) -> str:
 
 def review_table(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     """Current vs pending, every setting; changed rows highlighted (a markdown table: cheap to redraw)."""
-    lines = ["| setting | current | pending | |", "|---|---|---|---|"]
+    lines = ["| setting | current | pending | changed |", "|---|---|---|---|"]
     for r in sandbox.review_rows(case, ev, cur):
         cells = [_md(r["setting"]), _md(r["current"]), _md(r["pending"])]
         if r["changed"]:
-            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells] + [":orange[changed]"]
+            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells] + [":orange[yes]"]
         else:
             cells.append(" ")
         lines.append("| " + " | ".join(cells) + " |")
     st.markdown("\n".join(lines))
 
 
-def _send(case: Case, ev: Evaluation) -> None:
-    pid = S.pump_id()
-    entries = sandbox.override_entries(ev, S.acks(), pid, S.now())
-    S.override_log().extend(entries)
-    send_program(pid, case.proposed)
-    S.sent_log().append({"at": S.now().isoformat(), "pump": pid, "previous": case.current, "case": case})
+def _after_send(case: Case) -> dict:
+    """The case after a send: the proposal is now the current program; the refill visit is done."""
     data = sharelink.case_to_dict(case)
     data["current"] = data["proposed"]
-    data.pop("refill", None)  # the refill visit is done: the reservoir now holds what was added
+    data.pop("refill", None)  # the reservoir now holds what was added
     data["reservoir_ml"] = case.start_volume_ml
     data.pop("first_fill", None)
-    S.reseed(data)
-    st.session_state["sbx_acks"] = {}
+    return data
+
+
+def _send(case: Case, ev: Evaluation) -> None:
+    pid = S.pump_id()
+    reasons = ack_reasons(ev)
+    overrides = [Override(code=e["code"], reason=e["reason"], severity="soft", message=e["message"], drug=e["drug"])
+                 for e in sandbox.override_entries(ev, reasons, pid, case.now)]
+    send_program(pid, case.proposed, case.now, case=sharelink.case_to_dict(case), case_key=S.case_key(),
+                 overrides=overrides)
+    S.load(_after_send(case), f"pump {pid} after sending" if pid != S.NO_PUMP else f"{S.origin()}, after sending",
+           target=S.target(), label="send")
     st.session_state["sbx_flash"] = f"Sent to the simulated pump {pid}" + (
-        f"; {len(entries)} override(s) logged." if entries else ".")
+        f"; {len(overrides)} override(s) logged." if overrides else ".")
 
 
-def _undo() -> None:
-    log = S.sent_log()
-    if undo_sent(S.pump_id()) and log:
-        last = log.pop()
-        data = sharelink.case_to_dict(last["case"])
-        S.reseed(data)
+def _undo_send() -> None:
+    pid = S.pump_id()
+    last = last_sent(pid)
+    if undo_sent(pid):
+        if last is not None and last.case is not None:
+            S.load(last.case, f"{S.origin()} (send undone)", target=S.target(),
+                   label="undo send")
         st.session_state["sbx_flash"] = "Undone: the pump runs its previous program again."
 
 
 def _reset() -> None:
     reset_sent(S.pump_id())
-    log = S.sent_log()
-    first = next((e for e in log if e["pump"] == S.pump_id()), None)
-    st.session_state["sbx_sent_log"] = [e for e in log if e["pump"] != S.pump_id()]
-    if first is not None:
-        S.reseed(sharelink.case_to_dict(first["case"].model_copy(update={"current": first["previous"]})))
-    st.session_state["sbx_flash"] = "Reset: the pump is back to the story's original program."
+    if S.target():
+        S.start_from_pump()
+    st.session_state["sbx_flash"] = "Reset: the pump is back to its original program."
+
+
+def nothing_changed(case: Case) -> bool:
+    """The proposal is the program the pump runs, and no refill visit: nothing to send."""
+    return (case.current is not None and case.proposed == case.current and case.refill is None
+            and not case.first_fill)
 
 
 def send_panel(case: Case, ev: Evaluation) -> None:
-    check = sandbox.send_check(ev, S.acks())
+    check = sandbox.send_check(ev, ack_reasons(ev))
     pid = S.pump_id()
-    if check.allowed:
+    same = nothing_changed(case)
+    if same:
+        st.info(f"Nothing to send: the proposal is the program pump **{pid}** runs now.", icon=":material/info:")
+    elif check.allowed:
         st.markdown(f"Ready to send to the simulated pump **{pid}**.")
     else:
         st.warning("Sending is blocked:\n" + "\n".join(f"- {r}" for r in check.reasons), icon=":material/block:")
     row = st.container(horizontal=True)  # one block instead of st.columns' four
-    row.button("Send to the simulated pump", type="primary", disabled=not check.allowed, key="sbx_send",
-              on_click=_send, args=(case, ev), icon=":material/send:")
-    has_sent = sent_program(pid) is not None
-    row.button("Undo last send", disabled=not has_sent, key="sbx_undo", on_click=_undo, icon=":material/undo:")
-    row.button("Reset to the original", disabled=not has_sent, key="sbx_reset", on_click=_reset,
-              icon=":material/restart_alt:")
+    row.button("Send to the simulated pump", type="primary", disabled=same or not check.allowed, key="sbx_send",
+               on_click=_send, args=(case, ev), icon=":material/send:")
+    has_sent = last_sent(pid) is not None
+    row.button("Undo last send", disabled=not has_sent, key="sbx_undo_send", on_click=_undo_send,
+               icon=":material/undo:")
+    row.button("Reset pump to its original program", disabled=not has_sent, key="sbx_reset", on_click=_reset,
+               icon=":material/restart_alt:")
     flash = st.session_state.pop("sbx_flash", None)
     if flash:
         st.success(flash, icon=":material/check:")
-    if S.override_log():
-        st.markdown("**Override log** (this session)")
-        st.dataframe(pd.DataFrame(S.override_log())[["at", "pump", "code", "drug", "reason"]], hide_index=True,
-                     width="stretch")
+    log = override_rows()
+    if log:
+        st.markdown("**Override log** (this workspace, newest first)")
+        st.table(pd.DataFrame(log[::-1]).set_index("pump clock"))  # plain text cells: reasons are not markdown
+
+
+def override_rows() -> list[dict]:
+    """The workspace's override log for display and the report (pump clock and wall clock, UTC)."""
+    return [{"pump clock": o.pump_time.strftime("%Y-%m-%d %H:%M") if o.pump_time else "",
+             "wall clock (UTC)": o.sent_at.strftime("%Y-%m-%d %H:%M:%S") if o.sent_at else "",
+             "pump": o.pump_id, "code": o.code, "drug": o.drug or "(all drugs)", "reason": o.reason}
+            for o in workspace.current().override_log()]
 
 
 def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
@@ -103,8 +131,8 @@ def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None
                            icon=":material/download:", on_click="ignore")
     with c2:
         st.markdown("**Session report** (PDF: programs, doses, dates, warnings, override log, JSON)")
-        overrides = list(S.override_log())
-        pid, sent = S.pump_id(), sent_program(S.pump_id()) is not None
+        overrides = override_rows()
+        pid, sent = S.pump_id(), last_sent(S.pump_id()) is not None
         st.download_button("Download session report (PDF)",
                            lambda: session_report(case, ev, cur, overrides, pid, sent),
                            file_name="session-report.pdf", mime="application/pdf", key="sbx_dl_pdf",

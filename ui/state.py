@@ -1,17 +1,21 @@
 """Per-session state shared by the pages.
 
-Everything here lives in ``st.session_state`` (one browser session each) or
-in the URL query string, never in module globals, so sessions never leak
-into each other.
+The selected pump lives in ``st.session_state`` and in the address
+(``?pump=ID``); what a user *does* (programs sent to the simulated pumps)
+lives in the workspace store (``ui.workspace``, ``?ws=``), so a reload, a
+second tab or a shared link sees it. Nothing here is a module global.
 """
 from __future__ import annotations
+
+from datetime import datetime
 
 import streamlit as st
 
 from pumpmodel.programs import Program
+from pumpmodel.store import Override, Sent
+from ui import workspace
 
 PUMP_PARAM = "pump"
-_SENT = "sent_programs"  # {pump_id: [Program, ...]} programs sent from the sandbox, newest last
 
 
 def selected_pump_id() -> str | None:
@@ -33,23 +37,26 @@ def select_pump(pump_id: str | None) -> None:
 
 
 def sent_program(pump_id: str) -> Program | None:
-    """The program last sent to this (simulated) pump in this session, if any."""
-    history = st.session_state.get(_SENT, {}).get(pump_id, [])
-    return history[-1] if history else None
+    """The program last sent to this (simulated) pump in this workspace and still in force, if any."""
+    sent = workspace.current().current_program(pump_id)
+    return None if sent is None else Program.model_validate_json(sent.program_json)
 
 
-def send_program(pump_id: str, program: Program) -> None:
-    st.session_state.setdefault(_SENT, {}).setdefault(pump_id, []).append(program)
+def last_sent(pump_id: str) -> Sent | None:
+    return workspace.current().current_program(pump_id)
+
+
+def send_program(pump_id: str, program: Program, pump_time: datetime, *, case: dict | None = None,
+                 case_key: str | None = None, overrides: list[Override] = ()) -> Sent:
+    """Send ``program`` (and log its overrides) in one transaction."""
+    return workspace.current().send_program(pump_id, program.model_dump_json(), pump_time,
+                                            case=case, case_key=case_key, overrides=overrides)
 
 
 def undo_sent(pump_id: str) -> bool:
     """Take back the last sent program; False when there was none."""
-    history = st.session_state.get(_SENT, {}).get(pump_id, [])
-    if not history:
-        return False
-    history.pop()
-    return True
+    return workspace.current().undo_send(pump_id)
 
 
 def reset_sent(pump_id: str) -> None:
-    st.session_state.get(_SENT, {}).pop(pump_id, None)
+    workspace.current().reset_sent(pump_id)
