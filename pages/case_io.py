@@ -18,12 +18,20 @@ def open_in_sandbox(data: dict, origin: str) -> None:
 
 
 st.subheader("Prepared demo cases")
-st.markdown("Each link opens the sandbox on a prepared case (`?case=` share link); the codes are what the guardrails "
-            "should show. Open in a new tab to keep this list.")
+st.markdown("Each link opens the sandbox on a prepared case (`?case=` share link); the codes are every finding the "
+            "engine gives for it, as the sandbox shows them. Open in a new tab to keep this list.")
+
+
+@st.cache_data(show_spinner=False)
+def demo_codes(file: str) -> list[tuple[str, str]]:
+    return sandbox.demo_codes(file)
+
+
 rows = ["| case | shows | file |", "|---|---|---|"]  # a markdown table wraps: nothing is clipped
-for file, (title, codes) in sandbox.DEMO_CASES.items():
+for file, (title, _built_for) in sandbox.DEMO_CASES.items():
     link = sharelink.link("sandbox", sandbox.demo_case(file))
-    rows.append(f"| [{title}]({link}) | {', '.join(f'`{c}`' for c in codes)} | `examples/{file}` |")
+    shows = ", ".join(f"{sev.upper()} `{code}`" for sev, code in demo_codes(file))
+    rows.append(f"| [{title}]({link}) | {shows} | `examples/{file}` |")
 st.markdown("\n".join(rows))
 
 st.subheader("Paste or upload a case JSON")

@@ -47,23 +47,30 @@ def draft_bar() -> None:
 
 @fragment  # st.fragment inside the error boundary (ui/boundary.py)
 def workbench() -> None:
-    if st.session_state.pop("sbx_app_rerun", False) and st.session_state.get("sbx_in_fragment"):
+    full = st.session_state.pop("sbx_full_run", False)  # False: a rerun of this fragment alone
+    if st.session_state.pop("sbx_app_rerun", False) and not full:
         st.rerun()  # another case (undo across a start-from): the start bar above shows its origin
-    st.session_state["sbx_in_fragment"] = True
     left, right = st.columns([5, 6], gap="large")
     with left:
         st.subheader("Proposed program")
         draft_bar()
         data = sandbox_editor.editor()
     S.sync_out(data)
+    if st.session_state.pop("sbx_resort", None) is not None:
+        S.reseed(data, label="sort steps")  # a step added out of order: the table is drawn again, sorted
+        st.rerun(scope="app" if full else "fragment")
     case, errors = S.validate(data)
+    fields = sandbox_editor.problems()
+    if fields:
+        case = None
     with right:
         load_problems = st.session_state.get("sbx_load_problems")
         if load_problems and st.session_state.get("sbx_gen_loaded") == S.gen():
             sandbox_results.problems(load_problems, "The loaded case had problems; the sandbox shows what it "
                                                     "could keep:")
-        if errors:
-            sandbox_results.problems(errors, "Not a valid program yet: fix these fields (your input is kept)")
+        if errors or fields:
+            sandbox_results.problems(errors, "Not a valid program yet: fix these fields (your input is kept)",
+                                     fields)
             case = S.last_valid()
             if case is None:
                 return
@@ -83,7 +90,7 @@ def workbench() -> None:
     sandbox_results.guardrails(ev)
     st.subheader("Review and send")
     sandbox_review.review_table(case, ev, cur)
-    if errors:
+    if errors or fields:
         st.warning("Fix the fields marked above before sending.", icon=":material/edit:")
     else:
         sandbox_review.send_panel(case, ev)
@@ -92,7 +99,10 @@ def workbench() -> None:
 
 
 S.sync_in()
-st.session_state["sbx_in_fragment"] = False
+if S.target() != selected_pump_id():  # the sidebar's pump is not what the sandbox shows
+    st.sidebar.info(f"The sandbox shows: **{S.origin()}**; *Send* goes to the simulated pump `{S.pump_id()}`.",
+                    icon=":material/tune:")
+st.session_state["sbx_full_run"] = True
 st.session_state.pop("sbx_app_rerun", None)
 start_bar()
 workbench()

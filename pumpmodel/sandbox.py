@@ -208,10 +208,12 @@ class SendCheck:
 def send_check(ev: Evaluation, acks: dict[str, str]) -> SendCheck:
     """Hard findings block; every soft finding needs an acknowledgement with a non-blank reason."""
     reasons = [f"{f.code}: {f.message}" for f in ev.warnings if f.severity == "hard"]
-    missing = [ack_key(f) for f in soft_findings(ev) if not (acks.get(ack_key(f)) or "").strip()]
+    missing_f = [f for f in soft_findings(ev) if not (acks.get(ack_key(f)) or "").strip()]
+    missing = [ack_key(f) for f in missing_f]
     why = [f"hard warning {r}" for r in reasons]
     if missing:
-        why.append(f"{len(missing)} soft warning(s) not acknowledged with a reason: {', '.join(missing)}")
+        names = ", ".join(f.code + (f" ({f.drug})" if f.drug else "") for f in missing_f)
+        why.append(f"{len(missing)} soft warning(s) not acknowledged with a reason: {names}")
     return SendCheck(allowed=not why, reasons=why, missing_acks=missing)
 
 
@@ -301,6 +303,15 @@ DEMO_CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "demo_info_bridge_bolus.json": ("Info: morphine 25 to 10 mg/mL at the same dose (bridge bolus)",
                                     ("BRIDGE_BOLUS_REQUIRED",)),
 }
+
+
+def demo_codes(file: str) -> list[tuple[str, str]]:
+    """``(severity, code)`` of every finding the engine gives for a demo case (hard, soft, info)."""
+    from .evaluate import evaluate
+
+    order = {"hard": 0, "soft": 1, "info": 2}
+    found = {(f.severity, f.code) for f in evaluate(Case.model_validate(demo_case(file))).warnings}
+    return sorted(found, key=lambda sc: (order.get(sc[0], 3), sc[1]))
 
 
 def demo_case(file: str) -> dict:

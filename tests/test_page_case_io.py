@@ -20,6 +20,19 @@ def test_every_demo_case_is_listed_with_a_share_link_and_its_codes(app):
     for file, (title, codes) in sandbox.DEMO_CASES.items():
         assert title in table and f"examples/{file}" in table and all(c in table for c in codes)
     assert table.count("](sandbox?case=") == len(sandbox.DEMO_CASES)
+    # every code the engine gives (as the sandbox shows), not only the ones the case was built for:
+    # the mg/mcg mix-up shows 6 findings, of which it was built for 2
+    row = next(line for line in table.splitlines() if "demo_hard_mg_mcg_mixup.json" in line)
+    from pumpmodel import evaluate
+    from pumpmodel.programs import Case
+
+    shown = evaluate(Case.model_validate(sandbox.demo_case("demo_hard_mg_mcg_mixup.json"))).warnings
+    assert len(shown) > 2 and all(f"{f.severity.upper()} `{f.code}`" in row for f in shown)
+
+
+def test_demo_cases_show_what_they_were_built_for():
+    for file, (_, codes) in sandbox.DEMO_CASES.items():
+        assert set(codes) <= {c for _, c in sandbox.demo_codes(file)}, file
 
 
 def test_pasted_spec_example_is_evaluated(app):
@@ -38,7 +51,8 @@ def test_malformed_paste_names_the_problems_and_loads_nothing(app):
     at.text_area(key="io_text").input(json.dumps(case)).run()
     assert not at.exception and not at.success
     shown = " ".join(str(e.value) for e in [*at.error, *at.warning, *at.markdown])
-    assert "reservoir_ml" in shown and "proposed.steps" in shown and "Nothing was loaded" in shown
+    assert "reservoir (mL)" in shown and "first step must start at 00:00" in shown and "Nothing was loaded" in shown
+    assert "Value error" not in shown and "reservoir_ml" not in shown  # plain words, no internals
     at.text_area(key="io_text").input("{not json").run()
     assert not at.exception and "not valid JSON" in " ".join(str(e.value) for e in [*at.error, *at.warning])
 

@@ -86,8 +86,8 @@ def test_send_updates_the_current_program_then_undo_and_reset(app):
     mode = at.selectbox(key=key(at, "mode"))
     mode.set_value("simple_continuous").run()
     assert at.session_state["sbx_draft"]["proposed"]["mode"] == "simple_continuous"
-    rate = at.number_input(key=key(at, "rate"))
-    rate.set_value(round(rate.value * 1.1, 4)).run()
+    rate = at.text_input(key=key(at, "rate"))
+    rate.input(f"{float(rate.value) * 1.1:.4f}").run()
     acknowledge_all(at)
     assert not button(at, "sbx_send").disabled, [w.value for w in at.warning]
     button(at, "sbx_send").click().run()
@@ -106,8 +106,8 @@ def test_send_updates_the_current_program_then_undo_and_reset(app):
     button(at, "sbx_send").click().run()
     assert button(at, "sbx_send").disabled  # nothing changed since: nothing to send
     assert any("Nothing to send" in i.value for i in at.info)
-    rate = at.number_input(key=key(at, "rate"))
-    rate.set_value(round(rate.value * 1.05, 4)).run()
+    rate = at.text_input(key=key(at, "rate"))
+    rate.input(f"{float(rate.value) * 1.05:.4f}").run()
     acknowledge_all(at)
     button(at, "sbx_send").click().run()
     assert len(ws.sent_history(pid, include_undone=False)) == 2
@@ -121,7 +121,7 @@ def test_sent_program_reaches_the_clinician_pages(app):
     at = open_sandbox(app, pump=story_pump())
     pid = at.session_state["sbx_target"]
     at.selectbox(key=key(at, "mode")).set_value("simple_continuous").run()
-    at.number_input(key=key(at, "rate")).set_value(0.4).run()
+    at.text_input(key=key(at, "rate")).input("0.4").run()
     acknowledge_all(at)
     button(at, "sbx_send").click().run()
     at.switch_page("pages/overview.py").run()
@@ -130,16 +130,38 @@ def test_sent_program_reaches_the_clinician_pages(app):
     assert workspace_of(at).current_program(pid).program["rate_ml_per_day"] == 0.4
 
 
-def test_bad_steps_name_the_field_and_keep_the_input(app):
+def test_steps_are_sorted_and_bad_steps_are_named_in_plain_words_and_kept(app):
     case = sandbox.demo_case("spec_example.json")
-    case["proposed"]["steps"] = [{"start": "07:00", "rate_ml_per_day": 0.45}, {"start": "00:00",
+    case["proposed"]["steps"] = [{"start": "07:00", "rate_ml_per_day": 0.45}, {"start": "0:00",
                                                                                "rate_ml_per_day": 0.3}]
     at = open_sandbox(app, case)
+    assert not at.exception and not at.error  # out of order and "0:00": sorted, read as 00:00
+    assert [s["start"] for s in at.session_state["sbx_draft"]["proposed"]["steps"]] == ["00:00", "07:00"]
+    case["proposed"]["steps"] = [{"start": "00:00", "rate_ml_per_day": 0.3}, {"start": "25:99",
+                                                                              "rate_ml_per_day": 0.45}]
+    at = open_sandbox(app, case)
     text = " ".join(e.value for e in at.error)
-    assert "proposed.steps" in text and "00:00" in text
-    assert not at.exception
-    assert at.session_state["sbx_draft"]["proposed"]["steps"][0]["start"] == "07:00"  # kept as typed
+    assert "step 2, start: 25:99 is not a time of day" in text
+    assert "proposed.steps" not in text and "String should match" not in text and "Value error" not in text
+    assert at.session_state["sbx_draft"]["proposed"]["steps"][1]["start"] == "25:99"  # kept as typed
     assert not any(b.key == "sbx_send" for b in at.button)  # nothing to send
+
+
+def test_a_negative_rate_is_refused_at_the_field_and_kept(app):
+    at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
+    at.text_input(key=key(at, "rate")).input("-1").run()
+    assert not at.exception
+    assert at.text_input(key=key(at, "rate")).value == "-1"
+    assert at.session_state["sbx_draft"]["proposed"]["rate_ml_per_day"] == "-1"
+    shown = " ".join(m.value for m in [*at.markdown, *at.error])
+    assert "-1 is too low" in shown and "cannot be negative" in shown
+    assert any("Stale" in c.value for c in at.caption)  # the last valid evaluation stays, marked stale
+    assert any(h.value.startswith("Guardrails: ") for h in at.subheader)  # the stale figures stay visible
+    for typed, said in (("1e9", "too high"), ("abc", "'abc' is not a number"), ("", "empty")):
+        at.text_input(key=key(at, "rate")).input(typed).run()
+        assert at.text_input(key=key(at, "rate")).value == typed
+        if said:
+            assert said in " ".join(m.value for m in at.markdown)
 
 
 def test_malformed_link_shows_problems_and_a_blank_sandbox(app):
@@ -154,16 +176,16 @@ def test_malformed_link_shows_problems_and_a_blank_sandbox(app):
 def test_dose_entry_computes_the_rate(app):
     at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))  # baclofen 2000 mcg/mL
     at.radio(key=key(at, "entry")).set_value("dose").run()
-    dose = at.number_input(key=key(at, "rate"))
-    assert "dose of baclofen (mcg/day)" in dose.label.lower() and dose.value == pytest.approx(500)
-    dose.set_value(700.0).run()
+    dose = at.text_input(key=key(at, "rate"))
+    assert "dose of baclofen (mcg/day)" in dose.label.lower() and float(dose.value) == pytest.approx(500)
+    dose.input("700").run()
     assert at.session_state["sbx_draft"]["proposed"]["rate_ml_per_day"] == pytest.approx(0.35)
     assert not at.exception
 
 
 def test_url_follows_the_edits(app):
     at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
-    at.number_input(key=key(at, "rate")).set_value(0.38).run()
+    at.text_input(key=key(at, "rate")).input("0.38").run()
     case = sharelink.decode(at.query_params["case"][0] if isinstance(at.query_params["case"], list)
                             else at.query_params["case"])
     assert case.proposed.rate_ml_per_day == 0.38

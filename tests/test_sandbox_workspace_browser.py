@@ -169,3 +169,21 @@ def test_every_start_bar_button_changes_the_program(server_url, page):
     _ready(page)
     assert "FIXED_RATE_PUMP" in _main(page)
     assert page_problems(page) == []
+
+
+def test_minus_one_typed_in_a_rate_shows_an_error_and_stays(server_url, page):
+    _open(page, sharelink.link(server_url + "/sandbox", sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json")))
+    box = page.get_by_label("Rate (mL/day)", exact=True)
+    box.fill("-1")
+    box.press("Enter")
+    page.get_by_text("-1 is too low").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert box.input_value() == "-1"
+    body = _main(page)
+    assert "cannot be negative" in body and "Stale" in body and "Guardrails:" in body
+    page.reload()  # the typed text is in the draft: a reload keeps it too
+    page.get_by_text("-1 is too low").first.wait_for(timeout=90_000)
+    wait_for_app(page)
+    from conftest import screenshot
+    screenshot(page, "sandbox-minus-one-after-reload")
+    assert page.get_by_label("Rate (mL/day)", exact=True).input_value() == "-1"

@@ -1,8 +1,14 @@
 """Sandbox editor widgets: they show the seed (the loaded case) and return the
 draft (a spec-format dict, possibly invalid: validation happens afterwards so
-that bad input is reported by field and kept as typed)."""
+that bad input is reported by field and kept as typed).
+
+Numbers are typed as text and read by ``pumpmodel.sandbox_input``: a value
+out of range or malformed is refused with a message at the field, and the
+typed text stays (in the widget and in the draft), never clamped or
+rewritten. Step tables are sorted by start time as steps are added."""
 from __future__ import annotations
 
+import copy
 import math
 from datetime import date, datetime, time, timedelta
 
@@ -10,9 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from pumpmodel import library, sandbox
+from pumpmodel import sandbox_input as si
 from pumpmodel.programs import WEEKDAYS, DrugEntry
 from ui import sandbox_extras as extras
 from ui import sandbox_state as S
+from ui.sandbox_results import esc
+
+_PROBLEMS = "sbx_field_problems"  # [(loc tuple, Problem)] of this run's editor
 
 MODES = list(sandbox.MODE_LABELS)
 UNITS = ["mg/mL", "mcg/mL"]
@@ -75,6 +85,28 @@ def _row(**kw):
     return st.container(horizontal=True, **kw)
 
 
+def problems() -> list[tuple[tuple, si.Problem]]:
+    """The field problems the editor found in this run: ``(loc, Problem)``."""
+    return st.session_state.setdefault(_PROBLEMS, [])
+
+
+def _num(box, label: str, value, key: str, loc: tuple, *, field: str | None = None, **rules):
+    """A number typed as text: the value, or the typed text when it is refused (reported)."""
+    text = box.text_input(label, value=si.fmt(value), key=S.key(key))
+    v, problem = si.number(text, field or label, **rules)
+    if problem is not None:
+        problems().append((loc, problem))
+        return text
+    return v
+
+
+def _say(start: int) -> None:
+    """The problems found since index ``start``, at the fields above."""
+    found = problems()[start:]
+    if found:
+        st.markdown("\n".join(f"- :red[{esc(str(p))}]" for _, p in found))
+
+
 def pump_and_visit(seed: dict) -> dict:
     """Pump settings, reservoir, dates, indication and refill visit."""
     pump = seed.get("pump") if isinstance(seed.get("pump"), dict) else {}
@@ -84,12 +116,14 @@ def pump_and_visit(seed: dict) -> dict:
     # rows are horizontal containers, not st.columns: one block each instead of 1 + n, and the
     # editor is redrawn with every edit (the fragment reruns)
     row = _row()
+    n0 = len(problems())
     profile = row.selectbox("Pump profile", profiles, index=profiles.index(prof), key=S.key("profile"))
     spec = library.profile(profile)
-    reservoir = row.number_input("Reservoir now (mL, expected residual)", min_value=0.0,
-                                value=_f(seed.get("reservoir_ml"), spec.reservoir_ml), step=0.5, key=S.key("reservoir"))
-    lra = row.number_input("Low-reservoir alarm (mL)", min_value=0.0, step=0.5, key=S.key("lra"),
-                          value=_f(pump.get("low_reservoir_alarm_ml"), spec.low_reservoir_alarm_ml))
+    reservoir = _num(row, "Reservoir now (mL, expected residual)", seed.get("reservoir_ml", spec.reservoir_ml),
+                     "reservoir", ("reservoir_ml",), field="reservoir now", lo=0.0, hi=1000.0, unit="mL")
+    lra = _num(row, "Low-reservoir alarm (mL)", pump.get("low_reservoir_alarm_ml", spec.low_reservoir_alarm_ml),
+               "lra", ("pump", "low_reservoir_alarm_ml"), field="low-reservoir alarm", lo=0.0, hi=1000.0, unit="mL")
+    _say(n0)
     row = _row()
     d = row.date_input("Session date (pump clock)", value=now.date(), key=S.key("now_d"))
     t = row.time_input("Session time", value=now.time(), key=S.key("now_t"), step=timedelta(minutes=15))
@@ -116,10 +150,12 @@ def pump_and_visit(seed: dict) -> dict:
     if ind != NOT_GIVEN:
         out["indication"] = ind
     if refill_on:
-        w = row.number_input("Withdrawn (mL)", min_value=0.0, step=0.1, key=S.key("withdrawn"),
-                            value=_f((refill0 or {}).get("withdrawn_ml"), reservoir))
-        a = row.number_input("Added (mL)", min_value=0.0, step=0.5, key=S.key("added"),
-                            value=_f((refill0 or {}).get("added_ml"), spec.reservoir_ml))
+        n0 = len(problems())
+        w = _num(row, "Withdrawn (mL)", (refill0 or {}).get("withdrawn_ml", reservoir), "withdrawn",
+                 ("refill", "withdrawn_ml"), field="withdrawn", lo=0.0, hi=1000.0, unit="mL")
+        a = _num(row, "Added (mL)", (refill0 or {}).get("added_ml", spec.reservoir_ml), "added",
+                 ("refill", "added_ml"), field="added", lo=0.0, hi=1000.0, unit="mL")
+        _say(n0)
         out["refill"] = {"withdrawn_ml": w, "added_ml": a}
     if first_fill:
         out["first_fill"] = True
@@ -128,19 +164,31 @@ def pump_and_visit(seed: dict) -> dict:
 
 def drugs_table(prog: dict) -> list[dict]:
     rows = _dicts(prog.get("drugs"))
-    df = pd.DataFrame([{"drug": r.get("drug"), "concentration": _f(r.get("concentration"), None),
+    df = pd.DataFrame([{"drug": r.get("drug"), "concentration": si.fmt(r.get("concentration")),
                         "unit": r.get("unit")} for r in rows] or [{"drug": None, "concentration": None, "unit": None}])
     edited = st.data_editor(
         df, key=S.key("drugs"), num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
-            "drug": st.column_config.SelectboxColumn("drug", options=list(library.drugs()), required=True),
-            "concentration": st.column_config.NumberColumn("concentration", min_value=0.0, format="%g",
-                                                           required=True),
-            "unit": st.column_config.SelectboxColumn("unit", options=UNITS, required=True,
+            "drug": st.column_config.SelectboxColumn("drug", options=list(library.drugs())),
+            "concentration": st.column_config.TextColumn("concentration"),
+            "unit": st.column_config.SelectboxColumn("unit", options=UNITS,
                                                      help="mg/mL or mcg/mL; converted to the drug's own unit"),
         })
-    return [{k: _cell(v) for k, v in r.items()} for r in edited.to_dict("records")
-            if any(_cell(v) is not None for v in r.values())]
+    out, n0 = [], len(problems())
+    for i, r in enumerate(edited.to_dict("records"), start=1):
+        r = {k: _cell(v) for k, v in r.items()}
+        if all(v is None for v in r.values()):
+            problems().append((("proposed", "drugs"), si.Problem(f"drug {i}", "empty row: fill it in or delete it")))
+            continue
+        for col, what in (("drug", "choose the drug"), ("unit", "choose mg/mL or mcg/mL")):
+            if r.get(col) is None:
+                problems().append((("proposed", "drugs"), si.Problem(f"drug {i}, {col}", what)))
+        v, p = si.number(r.get("concentration"), f"drug {i}, concentration", lo=0.0, above_lo=True)
+        if p is not None:
+            problems().append((("proposed", "drugs"), p))
+        out.append({**r, "concentration": v if p is None else r.get("concentration")})
+    _say(n0)
+    return out
 
 
 def _on_mode_change() -> None:
@@ -179,9 +227,13 @@ def program_editor(seed: dict) -> dict:
     out["mode"] = "flex" if mode == "weekday_flex" else mode
     if mode in ("simple_continuous", "periodic_bolus"):
         label = "Background " + vlabel if mode == "periodic_bolus" else vlabel[0].upper() + vlabel[1:]
-        v = st.number_input(label, min_value=0.0, format="%.6g", key=S.key("rate"),
-                            value=_to_value(prog.get("rate_ml_per_day"), seed_primary, by_dose) or 0.0)
-        out["rate_ml_per_day"] = _to_rate(v, primary, by_dose)
+        n0 = len(problems())
+        raw = prog.get("rate_ml_per_day")
+        v = _num(st, label, raw if isinstance(raw, str) else _to_value(raw, seed_primary, by_dose), "rate",
+                 ("proposed", "rate_ml_per_day"), field=label[0].lower() + label[1:], lo=0.0,
+                 hi=None if by_dose else 1000.0)
+        _say(n0)
+        out["rate_ml_per_day"] = v if isinstance(v, str) else _to_rate(v, primary, by_dose)
     if mode == "flex":
         out["steps"] = _steps_editor(_dicts(prog.get("steps")), seed_primary, primary, by_dose, vlabel)
     if mode == "weekday_flex":
@@ -191,68 +243,116 @@ def program_editor(seed: dict) -> dict:
     if mode == "periodic_bolus":
         out["boluses"] = _boluses_editor(_dicts(prog.get("boluses")))
     if mode != "stopped":
-        ptm = _ptm_editor(prog.get("ptm") if isinstance(prog.get("ptm"), dict) else None)
+        ptm = _ptm_editor(prog.get("ptm") if isinstance(prog.get("ptm"), dict) else None, primary)
         if ptm is not None:
             out["ptm"] = ptm
     return out
 
 
 def _steps_editor(rows: list[dict], seed_primary, primary, by_dose: bool, vlabel: str, weekly: bool = False):
-    st.markdown("**Steps** (start `HH:MM`, the first at 00:00, sorted; "
+    st.markdown("**Steps** (start `HH:MM`, the first at 00:00; sorted by time as you add them; "
                 + ("one list per weekday" if weekly else "every day") + ")")
-    df = pd.DataFrame([{**({"day": r.get("day")} if weekly else {}), "start": r.get("start"),
-                        "value": _to_value(r.get("rate_ml_per_day"), seed_primary, by_dose)} for r in rows],
-                      columns=(["day"] if weekly else []) + ["start", "value"])
-    config = {"start": st.column_config.TextColumn("start (HH:MM)", required=True),
-              "value": st.column_config.NumberColumn(vlabel, min_value=0.0, format="%.6g", required=True)}
+
+    def shown(r):
+        v = r.get("rate_ml_per_day")
+        return si.fmt(v if isinstance(v, str) else _to_value(v, seed_primary, by_dose))
+
+    df = pd.DataFrame([{**({"day": r.get("day")} if weekly else {}), "start": r.get("start"), "value": shown(r)}
+                       for r in rows], columns=(["day"] if weekly else []) + ["start", "value"])
+    config = {"start": st.column_config.TextColumn("start (HH:MM)"),
+              "value": st.column_config.TextColumn(vlabel)}
     if weekly:
-        config["day"] = st.column_config.SelectboxColumn("day", options=list(WEEKDAYS), required=True)
+        config["day"] = st.column_config.SelectboxColumn("day", options=list(WEEKDAYS))
     edited = st.data_editor(df, key=S.key("steps"), num_rows="dynamic", hide_index=True, width="stretch",
                             column_config=config)
-    steps = [{"day": _cell(r.get("day")), "start": _cell(r["start"]),
-              "rate_ml_per_day": _to_rate(_cell(r["value"]), primary, by_dose)}
-             for r in edited.to_dict("records") if any(_cell(v) is not None for v in r.values())]
+    records = [{k: _cell(v) for k, v in r.items()} for r in edited.to_dict("records")]
+    to_rate = (lambda v: _to_rate(v, primary, by_dose))
+    n0 = len(problems())
     if not weekly:
-        return [{"start": s["start"], "rate_ml_per_day": s["rate_ml_per_day"]} for s in steps]
+        steps, found = si.steps(records, to_rate=to_rate)
+        problems().extend((("proposed", "steps"), p) for p in found)
+        _say(n0)
+        _resort(records, steps)
+        return steps
     week: dict = {}
-    for s in steps:  # rows keep their typed order within a day; unknown days are reported by validation
-        week.setdefault(s["day"] or "?", []).append({"start": s["start"], "rate_ml_per_day": s["rate_ml_per_day"]})
+    for d in WEEKDAYS:
+        day_rows = [r for r in records if r.get("day") == d]
+        if day_rows:
+            steps, found = si.steps(day_rows, label=f"{d} step", to_rate=to_rate)
+            week[d] = steps
+            problems().extend((("proposed", "week"), p) for p in found)
+    for i, r in enumerate(records, start=1):
+        if r.get("day") not in WEEKDAYS:
+            problems().append((("proposed", "week"), si.Problem(f"row {i}", "choose the weekday")))
+    _say(n0)
     return week
+
+
+def _resort(records: list[dict], steps: list[dict]) -> None:
+    """A step added out of time order: draw the table again in order (the values stay as typed)."""
+    starts = [si.time_of_day(r.get("start"), "")[0] for r in records]
+    valid = [t for t in starts if t is not None]
+    if len(valid) == len(records) and valid != sorted(valid):
+        data = copy.deepcopy(S.draft())
+        data.setdefault("proposed", {})["steps"] = steps
+        st.session_state["sbx_resort"] = data
 
 
 def _boluses_editor(rows: list[dict]) -> list[dict]:
     st.markdown("**Periodic boluses** (each day: a volume over a duration, every N hours from a start time)")
     cols = ["first_at", "every_hours", "volume_ml", "duration_min"]
-    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    df = pd.DataFrame([{c: si.fmt(r.get(c)) for c in cols} for r in rows], columns=cols)
     edited = st.data_editor(df, key=S.key("boluses"), num_rows="dynamic", hide_index=True, width="stretch",
                             column_config={
-                                "first_at": st.column_config.TextColumn("first at (HH:MM)", required=True),
-                                "every_hours": st.column_config.NumberColumn("every (h)", min_value=0.0, format="%g"),
-                                "volume_ml": st.column_config.NumberColumn("volume (mL)", min_value=0.0,
-                                                                           format="%.6g"),
-                                "duration_min": st.column_config.NumberColumn("duration (min)", min_value=0.0,
-                                                                              format="%g")})
-    return [{k: _cell(v) for k, v in r.items()} for r in edited.to_dict("records")
-            if any(_cell(v) is not None for v in r.values())]
+                                "first_at": st.column_config.TextColumn("first at (HH:MM)"),
+                                "every_hours": st.column_config.TextColumn("every (h)"),
+                                "volume_ml": st.column_config.TextColumn("volume (mL)"),
+                                "duration_min": st.column_config.TextColumn("duration (min)")})
+    out, n0 = [], len(problems())
+    rules = {"every_hours": ("every", {"lo": 0.25, "hi": 24.0, "unit": "h"}),
+             "volume_ml": ("volume", {"lo": 0.0, "above_lo": True, "unit": "mL"}),
+             "duration_min": ("duration", {"lo": 1.0, "hi": 1440.0, "unit": "min"})}
+    for i, r in enumerate(edited.to_dict("records"), start=1):
+        r = {k: _cell(v) for k, v in r.items()}
+        if all(v is None for v in r.values()):
+            problems().append((("proposed", "boluses"), si.Problem(f"bolus {i}", "empty row: fill it in or delete it")))
+            continue
+        t, p = si.time_of_day(r.get("first_at"), f"bolus {i}, first at")
+        row = {"first_at": t if p is None else r.get("first_at")}
+        found = [p] if p else []
+        for col, (name, kw) in rules.items():
+            v, p = si.number(r.get(col), f"bolus {i}, {name}", **kw)
+            row[col] = v if p is None else r.get(col)
+            found += [p] if p else []
+        problems().extend((("proposed", "boluses"), p) for p in found)
+        out.append(row)
+    _say(n0)
+    return out
 
 
-def _ptm_editor(ptm: dict | None) -> dict | None:
+def _ptm_editor(ptm: dict | None, primary: DrugEntry | None = None) -> dict | None:
     on = st.checkbox("Patient bolus (PTM)", value=ptm is not None, key=S.key("ptm_on"))
     if not on:
         return None
     ptm = ptm or {}
     row = _row()
-    vol = row.number_input("PTM bolus (mL)", min_value=0.0, format="%.4g", key=S.key("ptm_vol"),
-                          value=_f(ptm.get("bolus_volume_ml"), 0.01))
-    lock = row.number_input("Lockout (min)", min_value=0.0, step=15.0, key=S.key("ptm_lock"),
-                           value=_f(ptm.get("lockout_min"), 120.0))
-    mx = row.number_input("Max per day", min_value=0, step=1, key=S.key("ptm_max"),
-                         value=int(_f(ptm.get("max_per_day"), 3)))
-    return {"bolus_volume_ml": vol, "lockout_min": lock, "max_per_day": int(mx)}
+    n0 = len(problems())
+    vol = _num(row, "PTM bolus (mL)", ptm.get("bolus_volume_ml", 0.01), "ptm_vol", ("proposed", "ptm", "bolus_volume_ml"),
+               field="PTM bolus", lo=0.0, above_lo=True, hi=1000.0, unit="mL")
+    lock = _num(row, "Lockout (min)", ptm.get("lockout_min", 120), "ptm_lock", ("proposed", "ptm", "lockout_min"),
+                field="lockout", lo=1.0, hi=1440.0, unit="min")
+    mx = _num(row, "Max per day", ptm.get("max_per_day", 3), "ptm_max", ("proposed", "ptm", "max_per_day"),
+              field="max per day", lo=1, hi=96, integer=True)
+    _say(n0)
+    if primary is not None and isinstance(vol, float):
+        st.caption(f"PTM bolus: {si.fmt(vol)} mL = {si.fmt(round(sandbox.dose_for_rate(vol, primary), 6))} "
+                   f"{primary.spec.dose_unit.split('/')[0]} of {primary.drug}")
+    return {"bolus_volume_ml": vol, "lockout_min": lock, "max_per_day": mx}
 
 
 def editor() -> dict:
-    """Draw the whole editor from the seed; return the draft case dict."""
+    """Draw the whole editor from the seed; return the draft case dict (problems: ``problems()``)."""
+    st.session_state[_PROBLEMS] = []
     seed = S.seed()
     with st.expander("Pump, reservoir, dates and refill visit", expanded=False):
         data = pump_and_visit(seed)

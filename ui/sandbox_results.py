@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pumpmodel import sandbox, sharelink
+from pumpmodel import sandbox
+from pumpmodel import sandbox_input as si
 from pumpmodel.evaluate import evaluate
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
@@ -28,10 +29,25 @@ def evaluations(case: Case) -> tuple[Evaluation, Evaluation | None]:
     return _evaluate_json(case.model_dump_json())
 
 
-def problems(errors: list[dict], title: str) -> None:
-    """Validation problems by field (``loc``) with pydantic's message; never a traceback."""
-    lines = "\n".join(f"- {code(sharelink.format_loc(e['loc']))}: {md(e['msg'], 300)}" for e in errors[:50])
-    st.error(f"**{md(title)}**\n\n{lines}", icon=":material/error:")
+def problems(errors: list[dict], title: str, fields: list | None = None) -> None:
+    """Validation problems in plain words: the editor's field problems (``(loc, Problem)``), then
+    pydantic's (``{"loc", "msg"}``) about other fields; never a traceback."""
+    fields = fields or []
+    covered = [tuple(loc) for loc, _ in fields]
+
+    def mine(e) -> bool:
+        loc = tuple(e["loc"])
+        return any(loc[:len(c)] == c for c in covered) or (
+            loc == ("proposed",) and any(c[:1] == ("proposed",) and c[-1] in str(e["msg"]) for c in covered))
+
+    lines = [str(p) for _, p in fields] + si.plain_errors([e for e in errors if not mine(e)])
+    text = "\n".join(f"- {md(line, 300)}" for line in lines[:50])
+    st.error(f"**{md(title)}**\n\n{text}", icon=":material/error:")
+
+
+def esc(text: str) -> str:
+    """Text shown as itself in markdown (typed text, reasons, messages)."""
+    return "".join("\\" + c if c in "\\`*_[]<>#|$~" else c for c in str(text))
 
 
 def _cell(text) -> str:
@@ -84,6 +100,19 @@ def guardrails(ev: Evaluation) -> None:
                 sandbox_acks.ack_row(f, acks)
 
 
+FIGURES = {"daily_volume_ml": "Daily volume (mL/day)", "max_daily_volume_ml": "Heaviest day's volume (mL/day)",
+           "low_reservoir_alarm_at": "Low-reservoir alarm", "empty_at": "Reservoir empty",
+           "low_reservoir_alarm_at_worst_case": "Low-reservoir alarm, every PTM bolus taken",
+           "refill_by": "Refill by"}
+
+
+def figure_label(figure: str) -> str:
+    """An explanation's heading in words (``daily_dose.baclofen`` -> ``Daily dose of baclofen``)."""
+    if figure.startswith("daily_dose."):
+        return f"Daily dose of {figure.split('.', 1)[1]}"
+    return FIGURES.get(figure, figure.replace("_", " ").capitalize())
+
+
 def explanations(ev: Evaluation) -> None:
     # lazy: the formulas (a dozen elements) are drawn only while the expander is open, so an
     # edit does not re-send them to the browser when nobody is reading them
@@ -93,7 +122,7 @@ def explanations(ev: Evaluation) -> None:
         return
     with box:
         for x in ev.explanations:
-            st.markdown(f"**{x.figure}**")
+            st.markdown(f"**{figure_label(x.figure)}**")
             st.code(x.formula, language=None, wrap_lines=True)
             if x.source:
                 st.caption(f"Source: {x.source}")

@@ -247,6 +247,8 @@ def sync_out(data: dict) -> None:
     """After the editor: store the draft (an undo step when it changed) and keep the URL in step."""
     if data != st.session_state.get("sbx_draft") or st.session_state.get("sbx_fresh"):
         fresh = st.session_state.pop("sbx_fresh", False)
+        if not fresh:
+            st.session_state["sbx_load_problems"] = []  # about the case as loaded: an edit makes them stale
         d = workspace.current().save_draft(data, slot=SLOT, replace=fresh)
         st.session_state["sbx_undo_state"] = (d.can_undo, d.can_redo)
     st.session_state["sbx_draft"] = data
