@@ -1,14 +1,20 @@
 """Session report: a PDF (fpdf2, core fonts) of one sandbox programming session.
 
-``session_report(...) -> bytes`` is pure: pump, drug(s), current vs new
-program, daily doses, dates, every guardrail finding, the override log with
-reasons, and the program as JSON. Every page carries the training disclaimer.
-Text is kept latin-1 safe (core PDF fonts): "mcg", "x", plain dashes.
+``session_report(...) -> bytes`` is pure: patient and pump, drug(s), the
+program before vs after (what was sent, or what is pending), daily doses,
+dates, both charts (24 h schedule and reservoir projection, drawn by
+``pumpmodel.figures.sandbox`` and rendered to PNG by kaleido with Debian's
+chromium), every guardrail finding, the override log with reasons and both
+clocks (the pump's and the wall clock, UTC), and the case as JSON. Every page
+carries the training disclaimer. Text is kept latin-1 safe (core PDF fonts):
+"mcg", "x", plain dashes; table columns are wide enough for their longest
+word, so no word is broken.
 """
 from __future__ import annotations
 
+import io
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from fpdf import FPDF
 
@@ -93,10 +99,25 @@ def _bold():
     return FontFace(emphasis="BOLD")
 
 
+def chart_pngs(case: Case, ev: Evaluation, current_ev: Evaluation | None) -> list[tuple[str, bytes]] | str:
+    """Both sandbox charts as PNG (title, bytes), or why they could not be drawn."""
+    from .figures.sandbox import reservoir_figure, schedule_figure
+
+    try:
+        figs = [("24 h schedule: current vs new", schedule_figure(case.current, case.proposed)),
+                ("Reservoir projection: current vs new", reservoir_figure(case, ev, current_ev))]
+        return [(t, f.to_image(format="png", width=1000, height=380, scale=1.5)) for t, f in figs]
+    except Exception as exc:  # noqa: BLE001 - no chromium/kaleido: the report still has every number
+        return f"charts could not be drawn ({type(exc).__name__}: {str(exc)[:200]})"
+
+
 def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, overrides: list[dict],
                    pump_id: str | None = None, sent: bool = False,
-                   generated_at: datetime | None = None) -> bytes:
-    """The PDF bytes of a programming session report."""
+                   generated_at: datetime | None = None, patient_label: str | None = None,
+                   sent_at: datetime | None = None, charts: bool = True) -> bytes:
+    """The PDF bytes of a programming session report. ``case``: what was sent (``sent``; its
+    ``current`` is the program before) or what is pending. ``overrides``: rows with ``pump clock``,
+    ``wall clock (UTC)``, ``pump``, ``code``, ``drug``, ``reason`` (older rows: ``at``)."""
     pdf = _Report(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.set_title(latin1(_Report.title_text))
@@ -105,15 +126,19 @@ def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, ov
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(0, 9, latin1(_Report.title_text), new_x="LMARGIN", new_y="NEXT")
-    stamp = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    stamp = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M")
     spec = case.pump.spec
+    status = "proposal, not sent"
+    if sent:
+        status = "sent to the simulated pump" + (f" at {sent_at:%Y-%m-%d %H:%M} UTC (wall clock)" if sent_at else "")
+    _p(pdf, f"Patient: {patient_label or 'none (sandbox case)'}.", 10, "B")
     _p(pdf, f"Pump: {pump_id or 'sandbox (no pump selected)'}; profile {spec.name} ({spec.label}), "
-            f"reservoir {spec.reservoir_ml:g} mL. Session (pump clock): {case.now:%Y-%m-%d %H:%M}. "
-            f"Report generated {stamp}. Status: {'sent to the simulated pump' if sent else 'proposal, not sent'}.")
+            f"reservoir {spec.reservoir_ml:g} mL. Session on the pump clock: {case.now:%Y-%m-%d %H:%M}. "
+            f"Report generated {stamp} UTC (wall clock). Status: {status}.")
     drugs = " + ".join(f"{e.drug} {e.concentration:g} {e.unit}" for e in case.proposed.drugs)
     _p(pdf, f"Drug(s): {drugs}. Indication: {(case.indication or 'not given').replace('_', ' ')}.")
 
-    _h(pdf, "Current vs new program")
+    _h(pdf, "Before vs after: current vs new program")
     rows = review_rows(case, ev, current_ev)
     changed = {i for i, r in enumerate(rows) if r["changed"]}
     _table(pdf, ["setting", "current", "new (pending)"], [[r["setting"], r["current"], r["pending"]] for r in rows],
@@ -130,24 +155,38 @@ def session_report(case: Case, ev: Evaluation, current_ev: Evaluation | None, ov
         _p(pdf, f"Bridge bolus: {b.volume_ml:g} mL dead space (catheter + tubing); without it the new program "
                 f"needs {hrs} to clear the old solution.")
 
+    if charts:
+        _h(pdf, "Charts")
+        pngs = chart_pngs(case, ev, current_ev)
+        if isinstance(pngs, str):
+            _p(pdf, pngs[:1].upper() + pngs[1:] + ": every figure is in the tables.", 8)
+        else:
+            for title, png in pngs:
+                _p(pdf, title, 8, "B")
+                pdf.image(io.BytesIO(png), w=pdf.epw)
+
     _h(pdf, f"Guardrail findings ({len(ev.warnings)})")
+    _p(pdf, f"Evaluated for the pump clock {case.now:%Y-%m-%d %H:%M}; report generated {stamp} UTC (wall clock).", 8)
     if ev.warnings:
         _table(pdf, ["severity", "code", "message", "source"],
-               [[f.severity, f.code, f.message, f.source] for f in ev.warnings], (11, 64, 70, 45), size=7)
+               [[f.severity.upper(), f.code + (f" ({f.drug})" if f.drug else ""), f.message, f.source]
+                for f in ev.warnings], (16, 62, 67, 45), size=7)
     else:
         _p(pdf, "No findings.")
 
     _h(pdf, f"Override log ({len(overrides)})")
     if overrides:
-        _table(pdf, ["at", "pump", "code", "reason"],
-               [[o.get("at", ""), o.get("pump", ""), o.get("code", "") + (f" ({o['drug']})" if o.get("drug") else ""),
-                 o.get("reason", "")] for o in overrides], (30, 25, 65, 70), size=7)
+        _table(pdf, ["pump clock", "wall clock (UTC)", "pump", "code", "reason"],
+               [[o.get("pump clock", o.get("at", "")), o.get("wall clock (UTC)", ""), o.get("pump", ""),
+                 o.get("code", "") + (f" ({o['drug']})" if o.get("drug") and not str(o["drug"]).startswith("(")
+                                      else ""), o.get("reason", "")] for o in overrides],
+               (24, 30, 20, 62, 54), size=7)
     else:
         _p(pdf, "No soft warning was overridden.")
 
     _h(pdf, "Formulas")
     for x in ev.explanations:
-        _p(pdf, f"{x.figure}: {x.formula}" + (f" [source: {x.source}]" if x.source else ""), 8)
+        _p(pdf, f"{x.figure.replace('_', ' ')}: {x.formula}" + (f" [source: {x.source}]" if x.source else ""), 8)
 
     _h(pdf, "Case as JSON (spec format)")
     pdf.set_font("Courier", "", 7)

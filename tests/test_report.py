@@ -50,3 +50,43 @@ def test_report_of_a_new_implant_without_findings():
 def test_latin1_keeps_text_drawable():
     assert latin1("0.5 µg × 2 – ≤ 3") == "0.5 mcg x 2 - <= 3"
     assert latin1("日本").encode("latin-1")
+
+
+def test_report_before_vs_after_with_charts_patient_and_both_clocks():
+    case = Case.model_validate(sandbox.demo_case("demo_soft_titration_baclofen.json"))
+    ev, cur = evaluate(case), sandbox.current_evaluation(case)
+    overrides = [{"pump clock": "2026-11-21 09:10", "wall clock (UTC)": "2026-12-02 05:40:11", "pump": "story-a",
+                  "code": "TITRATION_STEP_TOO_LARGE", "drug": "baclofen", "reason": "agreed with the patient"}]
+    pdf = session_report(case, ev, cur, overrides, pump_id="story-a", sent=True,
+                         generated_at=datetime(2026, 12, 2, 5, 41), patient_label="Patient A: spinal cord injury",
+                         sent_at=datetime(2026, 12, 2, 5, 40))
+    reader = PdfReader(io.BytesIO(pdf))
+    images = [img for page in reader.pages for img in page.images]
+    assert len(images) == 2  # the schedule and the reservoir projection
+    _, text = _text(pdf)
+    flat = " ".join(text.split())
+    for needle in ("Patient: Patient A: spinal cord injury", "Before vs after", "2026-11-21 09:10",
+                   "2026-12-02 05:40:11", "sent to the simulated pump at 2026-12-02 05:40 UTC",
+                   "TITRATION_STEP_TOO_LARGE (baclofen)", "agreed with the patient", "severity", "SOFT"):
+        assert needle in flat, needle
+    # the program before and after are both there: 0.5 -> 0.71 mL/day... as the review rows say
+    rows = sandbox.review_rows(case, ev, cur)
+    changed = [r for r in rows if r["changed"]]
+    assert changed and all(latin1(r["current"]) in flat and latin1(r["pending"]) in flat for r in changed[:3])
+    for word in ("severity", "message", "source", "reason", "pump clock"):
+        assert word in flat  # headings not broken mid-word
+    assert "severit y" not in flat
+
+
+def test_report_without_a_chart_renderer_still_has_every_number(monkeypatch):
+    import plotly.graph_objects as go
+
+    def broken(*a, **k):
+        raise RuntimeError("no chromium")
+
+    monkeypatch.setattr(go.Figure, "to_image", broken)
+    case = Case.model_validate(sandbox.demo_case("spec_example.json"))
+    pdf = session_report(case, evaluate(case), sandbox.current_evaluation(case), [])
+    flat = " ".join(_text(pdf)[1].split())
+    assert "Charts could not be drawn (RuntimeError: no chromium)" in flat
+    assert not [img for page in PdfReader(io.BytesIO(pdf)).pages for img in page.images]

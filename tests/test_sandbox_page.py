@@ -213,3 +213,20 @@ def test_share_link_in_chromium(server_url, page, file):
     _wait_for_sandbox(page)
     assert codes[0] in page.locator("[data-testid='stMain']").inner_text()
     assert page_problems(page) == []
+
+
+def test_switching_to_weekday_flex_copies_the_daily_steps_to_each_day(app):
+    case = sandbox.demo_case("spec_example.json")
+    steps = case["proposed"]["steps"]
+    assert len(steps) > 1
+    at = open_sandbox(app, case)
+    at.selectbox(key=key(at, "mode")).set_value("weekday_flex").run()
+    assert not at.exception
+    week = at.session_state["sbx_draft"]["proposed"]["week"]
+    from pumpmodel.programs import WEEKDAYS
+
+    assert set(week) == set(WEEKDAYS)
+    for day in WEEKDAYS:
+        assert [(s["start"], s["rate_ml_per_day"]) for s in week[day]] == [
+            (s["start"], s["rate_ml_per_day"]) for s in steps], day
+    assert not at.error

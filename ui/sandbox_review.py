@@ -130,10 +130,35 @@ def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None
                            file_name="case.json", mime="application/json", key="sbx_dl_json",
                            icon=":material/download:", on_click="ignore")
     with c2:
-        st.markdown("**Session report** (PDF: programs, doses, dates, warnings, override log, JSON)")
-        overrides = override_rows()
-        pid, sent = S.pump_id(), last_sent(S.pump_id()) is not None
-        st.download_button("Download session report (PDF)",
-                           lambda: session_report(case, ev, cur, overrides, pid, sent),
+        st.markdown("**Session report** (PDF: before vs after, charts, doses, dates, warnings, override log, JSON)")
+        st.download_button("Download session report (PDF)", _report_maker(case, ev, cur),
                            file_name="session-report.pdf", mime="application/pdf", key="sbx_dl_pdf",
                            icon=":material/picture_as_pdf:", on_click="ignore")
+
+
+def _report_maker(case: Case, ev: Evaluation, cur: Evaluation | None):
+    """What the PDF is made of, fixed now, drawn on click: what was last sent when nothing changed
+    since (before vs after of that send), else the pending proposal."""
+    pid = S.pump_id()
+    overrides = override_rows()
+    label = _patient_label(pid)
+    last = last_sent(pid)
+    if last is not None and last.case is not None and nothing_changed(case):
+        sent_case = Case.model_validate(last.case)
+        return lambda: session_report(sent_case, *_evaluations(sent_case), overrides, pid, True,
+                                      patient_label=label, sent_at=last.sent_at)
+    return lambda: session_report(case, ev, cur, overrides, pid, False, patient_label=label)
+
+
+def _evaluations(case: Case):
+    from ui.sandbox_results import evaluations
+
+    return evaluations(case)
+
+
+def _patient_label(pid: str) -> str | None:
+    from ui import data
+
+    table = data.pumps_table()
+    hit = table.loc[table["pump_id"] == pid, "patient_label"]
+    return str(hit.iloc[0]) if len(hit) else None
