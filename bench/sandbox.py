@@ -75,9 +75,9 @@ def main(rounds: int = 15) -> float:
 
     def edit(i: int) -> float:
         # a different reservoir volume each round: new dates, warnings, both charts
-        rate = at.number_input(key=f"sbx{at.session_state['sbx_gen']}_reservoir")
+        rate = at.text_input(key=f"sbx{at.session_state['sbx_gen']}_reservoir")
         t = time.perf_counter()
-        rate.set_value(30.0 - 0.1 * (i % 50)).run()
+        rate.input(f"{30.0 - 0.1 * (i % 50):g}").run()
         dt = time.perf_counter() - t
         assert not at.exception
         assert any("TITRATION_STEP_TOO_LARGE" in m.value for m in at.markdown)
