@@ -83,7 +83,8 @@ def test_2_hostile_share_links_show_problems_not_a_traceback(app, name):
     assert not at.exception, [e.value for e in at.exception]
     errors = " ".join(str(e.value) for e in at.error)
     assert errors and "error id" not in errors, errors  # a problem list, not the error boundary
-    assert ("max_per_day" in errors) or ("reservoir_ml" in errors) or ("nested too deeply" in errors), errors
+    assert any(w in errors for w in ("max_per_day", "max per day", "reservoir_ml", "reservoir (mL)",
+                                     "nested too deeply")), errors  # the field named (in plain words)
 
 
 # -- 3. markdown injection ----------------------------------------------------------------
@@ -122,9 +123,12 @@ def evil_upload():
 
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py"])
 def test_3_uploaded_story_and_label_are_shown_as_text(app, evil_upload, page):
-    at = app({"pump": "TEMPLATE-1"})
-    at.session_state["telemetry_uploads"] = [{"name": f"[x](https://{EVIL}).zip", "digest": "d1",
-                                              "telemetry": evil_upload}]
+    from conftest import new_workspace
+    from pumpmodel.telemetry import to_combined
+
+    payload = to_combined(evil_upload).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    ws = new_workspace(**{f"[x](https://{EVIL}).csv": payload})  # uploads live in the workspace store
+    at = app({"pump": "TEMPLATE-1", "ws": ws.token})
     at.switch_page(page).run()
     assert not at.exception
     for exp in at.sidebar.expander:
@@ -136,7 +140,7 @@ def test_3_uploaded_story_and_label_are_shown_as_text(app, evil_upload, page):
 def test_3_pump_parameter_with_markdown_is_shown_as_text(app):
     at = app({"pump": f"[login](https://{EVIL})"}).run()
     assert not at.exception
-    assert any("is not loaded" in w.value for w in at.sidebar.warning)
+    assert any("is not in this workspace" in w.value for w in at.sidebar.warning)
     assert_no_live_markup(at)
 
 
