@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 N ?= 2
 
-.PHONY: run test fuzz venv dev spark bench cohort cohort-spark cluster cluster-stop load clean
+.PHONY: run test fuzz venv dev spark bench cohort cohort-spark cluster cluster-stop load clean mutate
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -39,6 +39,11 @@ test: dev
 ## `make test` runs the same targets briefly (profile "quick").
 fuzz: dev
 	FUZZ_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+## Mutation testing (mutmut) of the core modules, one at a time, fast tests only; prints the
+## kill rate per module. MODULES="schedule evaluate" for some; MUTATE_CHILDREN=1 workers. Slow.
+mutate: dev
+	$(PY) tests/mutate.py $(MODULES)
 
 ## Benchmarks (print figures; see README).
 bench: dev

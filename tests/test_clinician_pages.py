@@ -112,12 +112,16 @@ def test_reservoir_page_refill_table(app):
             "flagged (> 2 mL)"} <= set(table.columns)
 
 
-def test_events_page_filter(app):
+def test_events_page_filter(app, story):
     at = open_page(app, "pages/events.py", "story-b")
     ms = at.multiselect(key="kinds")
     assert "refill" in ms.value
     ms.set_value(["refill"]).run()
+    at.toggle(key="event_log").set_value(True).run()
     assert not at.exception
+    table = at.dataframe[-1].value
+    refills = story.pump("story-b").events["kind"].eq("refill").sum()  # counted in the telemetry itself
+    assert set(table["kind"]) == {"refill"} and len(table) == refills > 0
 
 
 def test_events_page_draws_no_empty_ptm_chart(app):

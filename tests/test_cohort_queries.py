@@ -17,7 +17,23 @@ FILTER_CASES = [
     cq.Filters(date_from=date(2024, 2, 1), date_to=date(2024, 3, 31)),
     cq.Filters(groups=("cohort",)),
     cq.Filters(alarms=("alarm_low_reservoir",)),
+    cq.Filters(profiles=("valve-gated-20", "programmable-20")),
+    cq.Filters(indications=("pain_cancer",)),
+    cq.Filters(alarms=("alarm_low_reservoir",), date_from=date(2024, 3, 1), date_to=date(2024, 4, 10)),
+    cq.Filters(drugs=("baclofen",), profiles=("valve-gated-40",), date_from=date(2024, 2, 1)),
 ]
+# The fixture is seeded: these are the pumps each filter must select, read off its pumps table and
+# alarm events (not computed by the code under test). Low-reservoir alarms: C0000 04-05, C0001 01-29,
+# C0004 03-26, C0007 03-13, S0000 01-25, S0001 04-25; only three fall in 2024-03-01..04-10.
+EXPECTED_PUMPS = {
+    0: {"C0000", "C0001", "C0002", "C0003", "C0004", "C0005", "C0006", "C0007", "S0000", "S0001"},
+    2: {"C0000", "C0001", "C0002", "C0003", "C0004", "C0005", "C0006", "C0007"},
+    3: {"C0000", "C0001", "C0004", "C0007", "S0000", "S0001"},
+    4: {"C0001", "C0002", "C0007", "S0000", "S0001"},
+    5: {"C0001", "C0007", "S0001"},
+    6: {"C0000", "C0004", "C0007"},
+    7: {"C0000", "C0004"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +116,18 @@ def _daily(samples, sel, f):
     return s.groupby(["pump_id", s.timestamp.dt.normalize()]).agg(
         first_hour=("timestamp", "min"), delivered_ml=("delivered_ml", "sum"),
         min_reservoir_ml=("reservoir_ml", "min"), hours=("timestamp", "size")).reset_index()
+
+
+@pytest.mark.parametrize("i", sorted(EXPECTED_PUMPS))
+def test_filters_select_the_expected_pumps(engine, ref, i):
+    """Each filter on its own selects a known, non-empty set (an ignored filter, or a date range
+    ignored for alarms, selects more; a broken one selects nothing): checked for the engine and
+    for the pandas reference the other tests compare with."""
+    pumps, samples, events, attrs = ref
+    f = FILTER_CASES[i]
+    assert set(_selected(attrs, events, f).index) == EXPECTED_PUMPS[i]
+    assert set(engine.run("pump_table", f).pump_id) == EXPECTED_PUMPS[i]
+    assert engine.run("summary", f).iloc[0].pumps_selected == len(EXPECTED_PUMPS[i])
 
 
 @pytest.mark.parametrize("f", FILTER_CASES)
@@ -249,7 +277,7 @@ def test_filters_narrow_the_selection(engine):
     story = engine.run("summary", cq.Filters(groups=("story",))).iloc[0]
     assert story.pumps_selected == 2 < everyone.pumps_selected
     one_drug = engine.run("pump_table", cq.Filters(drugs=("baclofen",)))
-    assert set(one_drug.drug) <= {"baclofen"}
+    assert set(one_drug.drug) == {"baclofen"} and len(one_drug) == 4  # C0000, C0002, C0003, C0004
 
 
 def test_options_and_literals(engine):

@@ -269,10 +269,56 @@ def test_weekday_flex_not_on_valve_gated():
     assert "MODE_NOT_SUPPORTED" not in codes(case(p, profile="programmable-20"))
 
 
-def test_battery_end_of_service_before_appointment():
-    d = case(simple(0.2), appointment=iso(NOW + timedelta(days=30)))
-    d["pump"]["end_of_service_at"] = iso(NOW + timedelta(days=29))
-    assert "BATTERY_END_OF_SERVICE_BEFORE_APPOINTMENT" in codes(d)
+@pytest.mark.parametrize("eos, appointment, fires", [
+    (NOW + timedelta(days=29), NOW + timedelta(days=30), True),
+    (NOW + timedelta(days=30, seconds=-1), NOW + timedelta(days=30), True),
+    (NOW + timedelta(days=30), NOW + timedelta(days=30), False),   # exactly at the appointment: still working
+    (NOW + timedelta(days=31), NOW + timedelta(days=30), False),
+    (NOW + timedelta(days=29), None, False),                       # no appointment to compare with
+    (None, NOW + timedelta(days=30), False),                       # end of service not known
+])
+def test_battery_end_of_service_before_appointment(eos, appointment, fires):
+    d = case(simple(0.2), appointment=None if appointment is None else iso(appointment))
+    if eos is not None:
+        d["pump"]["end_of_service_at"] = iso(eos)
+    found = [w for w in run(d).warnings if w.code == "BATTERY_END_OF_SERVICE_BEFORE_APPOINTMENT"]
+    assert bool(found) == fires
+    if fires:
+        assert found[0].severity == "soft" and found[0].source
+        assert f"{eos:%Y-%m-%d %H:%M}" in found[0].message and f"{appointment:%Y-%m-%d %H:%M}" in found[0].message
+
+
+@pytest.mark.parametrize("withdrawn, reservoir, direction, diff", [
+    (6.01, 5.0, "more", 1.01),   # withdrawn more than the pump says is left
+    (3.99, 5.0, "less", 1.01),   # less came out than expected: pocket fill?
+    (2.5, 5.0, "less", 2.5),
+    (9.0, 5.0, "more", 4.0),
+])
+def test_refill_discrepancy_direction_and_value(withdrawn, reservoir, direction, diff):
+    d = case(simple(0.5), reservoir=reservoir, refill={"withdrawn_ml": withdrawn, "added_ml": 18})
+    w = next(w for w in run(d).warnings if w.code == "REFILL_DISCREPANCY")
+    assert w.severity == "soft" and w.unit == "mL" and w.limit == 1.0  # programmable-20: 1 mL tolerance
+    assert w.value == pytest.approx(diff, abs=1e-9)
+    assert f"{diff:g} mL {direction} than expected" in w.message
+    assert f"Withdrawn {withdrawn:g} mL but {reservoir:g} mL expected" in w.message
+
+
+@pytest.mark.parametrize("entry, expected", [
+    (drug("morphine", 10), False), (drug("morphine", 25), False),          # supplied: 10 and 25 mg/mL
+    (drug("morphine", 10000, "mcg/mL"), False),                            # 10 mg/mL written in mcg
+    (drug("morphine", 12), True), (drug("morphine", 10.5), True),
+    (drug("morphine", 60), False),                                         # implausible: NOT_PLAUSIBLE only
+    (drug("baclofen", 2000, "mcg/mL"), False), (drug("baclofen", 1500, "mcg/mL"), True),
+    (drug("hydromorphone", 7), False),                                     # compounded: nothing supplied
+])
+def test_concentration_not_supplied(entry, expected):
+    ev = run(case(simple(0.01, entry)))
+    found = [w for w in ev.warnings if w.code == "CONCENTRATION_NOT_SUPPLIED"]
+    assert bool(found) == expected
+    if expected:
+        w = found[0]
+        assert w.severity == "info" and w.drug == entry["drug"] and w.source
+        assert f"{entry['concentration']:g} " in w.message and "is not a supplied concentration" in w.message
 
 
 def test_hard_findings_block_and_come_first():

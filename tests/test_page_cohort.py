@@ -54,9 +54,16 @@ def test_narrow_date_range_and_empty_selection(app):
     dates.set_value((lo, lo.replace(day=28))).run()
     assert not at.exception
     assert float(_metric(at, "Pump-days").replace(",", "")) < days_all
-    at.multiselect(key="alarm").set_value(["alarm_end_of_service"]).run()
     at.multiselect(key="drug").set_value(["ziconotide"]).run()
+    zico = int(_metric(at, "Pumps in the selection").replace(",", ""))
+    assert not at.exception and 0 < zico
+    at.multiselect(key="alarm").set_value(["alarm_end_of_service"]).run()
     assert not at.exception and not at.error
+    both = int(_metric(at, "Pumps in the selection").replace(",", ""))
+    assert both < zico  # an end-of-service alarm within four weeks: few pumps, if any
+    if both == 0:
+        assert any("No pump matches these filters" in i.value for i in at.info)
+        assert not at.get("plotly_chart")  # the page stops: no empty charts
 
 
 def _settled(page):

@@ -1,6 +1,6 @@
 """Exact delivery math: hand-computed expectations and property tests."""
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from hypothesis import given, settings
@@ -39,6 +39,22 @@ def test_time_to_deliver_hand_computed():
     assert from_seconds(t) == datetime(2026, 11, 21, 23, 0)
 
 
+def test_time_to_deliver_is_the_end_of_the_delivering_step_not_the_next_one():
+    # 1.2 mL/day 00:00-06:00 (0.3 mL), nothing 06:00-18:00, 1.2 mL/day 18:00-24:00.
+    # From midnight 0.3 mL is reached at 06:00 (not 18:00, when delivery resumes);
+    # 0.35 mL at 19:00 (0.05 mL at 1.2 mL/day = 1 h after 18:00).
+    p = profile_for(flex(("00:00", 1.2), ("06:00", 0.0), ("18:00", 1.2)))
+    mid = to_seconds(datetime(2026, 11, 21))
+    assert from_seconds(p.time_to_deliver(mid, 0.3)) == datetime(2026, 11, 21, 6, 0)
+    assert from_seconds(p.time_to_deliver(mid, 0.35)) == datetime(2026, 11, 21, 19, 0)
+    # from inside the gap: nothing until 18:00, then 0.6 mL/day... 0.3 mL at 24:00
+    assert from_seconds(p.time_to_deliver(mid + 7 * 3600, 0.3)) == datetime(2026, 11, 22, 0, 0)
+    # 0.9 mL: 0.6 mL a day, then 0.3 mL more by 06:00 on the second day (not 18:00);
+    # 1.2 mL (two whole days): midnight after the second day
+    assert from_seconds(p.time_to_deliver(mid, 0.9)) == datetime(2026, 11, 22, 6, 0)
+    assert from_seconds(p.time_to_deliver(mid, 1.2)) == datetime(2026, 11, 23, 0, 0)
+
+
 def test_periodic_bolus_wraps_midnight():
     prog = Program.model_validate({"drugs": [drug()], "mode": "periodic_bolus", "rate_ml_per_day": 0.1,
                                    "boluses": [{"first_at": "23:30", "every_hours": 24, "volume_ml": 0.05,
@@ -66,6 +82,39 @@ def test_weekday_schedule_uses_the_pump_clock_weekday():
     mon = to_seconds(datetime(2026, 11, 23))
     assert math.isclose(float(p.volume_between(sat, sat + DAY_S)), 0.4, abs_tol=1e-12)
     assert math.isclose(float(p.volume_between(mon, mon + DAY_S)), 0.2, abs_tol=1e-12)
+
+
+# a different rate every day (mL/day) and a different step time on Wednesday: a schedule
+# shifted by one day, or with two days swapped, gives different numbers on every date
+ASYMMETRIC = {"mon": 0.1, "tue": 0.2, "wed": 0.3, "thu": 0.4, "fri": 0.5, "sat": 0.6, "sun": 0.7}
+
+
+def asymmetric_week():
+    week = {d: [{"start": "00:00", "rate_ml_per_day": r}] for d, r in ASYMMETRIC.items()}
+    week["wed"] = [{"start": "00:00", "rate_ml_per_day": 0.3}, {"start": "12:00", "rate_ml_per_day": 0.9}]
+    return Program.model_validate({"drugs": [drug()], "mode": "flex", "week": week})
+
+
+def test_each_calendar_date_gets_its_own_weekday():
+    """2026-11-23 is a Monday (calendar fact, not product code): every date of two weeks
+    gets the rate of its weekday, Wednesday 12 h x 0.3 + 12 h x 0.9 = 0.6 mL."""
+    p = profile_for(asymmetric_week())
+    expected = dict(ASYMMETRIC, wed=0.6)
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    for i in range(14):
+        day = datetime(2026, 11, 23) + timedelta(days=i)
+        t = to_seconds(day)
+        assert math.isclose(float(p.volume_between(t, t + DAY_S)), expected[names[i % 7]], abs_tol=1e-12), day
+    # (0.1 + 0.2 + 0.6 + 0.4 + 0.5 + 0.6 + 0.7) / 7 = 3.1 / 7
+    assert math.isclose(p.daily_volume_ml, 3.1 / 7, abs_tol=1e-12)
+
+
+def test_weekday_moment_hand_computed():
+    """From Tuesday 2026-11-24 12:00: 12 h of Tuesday at 0.2 = 0.1 mL, Wednesday 12 h at 0.3 = 0.15 mL
+    (0.25 mL by Wed 12:00), then 0.9 mL/day: 0.05 mL more takes 0.05 / 0.9 day = 80 min -> Wed 13:20."""
+    p = profile_for(asymmetric_week())
+    t = p.time_to_deliver(to_seconds(datetime(2026, 11, 24, 12)), 0.30)
+    assert from_seconds(t) == datetime(2026, 11, 25, 13, 20)
 
 
 def test_stopped_never_reaches_a_volume():
@@ -126,8 +175,50 @@ def test_time_to_deliver_inverts_volume_between(prog, offset_s, volume):
         assert p.daily_volume_ml * HORIZON_DAYS <= volume * (1 + 1e-9)
         return
     assert abs(float(p.volume_between(t0, t)) - volume) <= 1e-9 * max(1, volume)
-    # earliest: a second earlier not yet delivered (unless rate is zero there)
-    assert float(p.volume_between(t0, t - 1)) <= volume + 1e-9
+
+
+def earliest_second(p, t0, volume, tol):
+    """Brute force: the first whole second s >= t0 with volume_between(t0, s) >= volume - tol,
+    by doubling then bisection (volume delivered never decreases with time)."""
+    hi = 1
+    while float(p.volume_between(t0, t0 + hi)) < volume - tol:
+        hi *= 2
+    lo = 0  # not reached at t0 + lo (volume > 0), reached at t0 + hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if float(p.volume_between(t0, t0 + mid)) >= volume - tol:
+            hi = mid
+        else:
+            lo = mid
+    return t0 + hi
+
+
+rounded_rates = st.one_of(st.just(0.0), st.floats(0.001, 24, allow_nan=False).map(lambda r: round(r, 3)))
+
+
+@st.composite
+def rounded_flex(draw):
+    starts = sorted(set(draw(st.lists(minutes, min_size=0, max_size=6))))
+    rates = draw(st.lists(rounded_rates, min_size=len(starts) + 1, max_size=len(starts) + 1))
+    if not any(rates):
+        rates[0] = 0.5
+    steps = [{"start": f"{m // 60:02d}:{m % 60:02d}", "rate_ml_per_day": r} for m, r in zip([0] + starts, rates)]
+    return Program.model_validate({"drugs": [drug()], "mode": "flex", "steps": steps})
+
+
+@settings(max_examples=60, deadline=None)
+@given(rounded_flex(), st.integers(0, 7 * DAY_S), st.floats(0.001, 10, allow_nan=False))
+def test_time_to_deliver_is_the_earliest_moment(prog, offset_s, volume):
+    """Earliest, checked by brute force over whole seconds: the reported moment is within the
+    whole second the volume is first reached (a second earlier it was not yet delivered);
+    rates are 0 or >= 0.001 mL/day, so one second delivers > 1e-8 mL, far above the tolerance."""
+    p = profile_for(prog)
+    t0 = T0 + offset_s
+    t = p.time_to_deliver(t0, volume)
+    tol = 1e-11 * max(1.0, volume)
+    s = earliest_second(p, t0, volume, tol)
+    assert s - 1 - 1e-6 <= t <= s + 1e-6
+    assert float(p.volume_between(t0, s - 1)) < volume - tol  # one second earlier: not yet
 
 
 @settings(max_examples=40, deadline=None)
@@ -141,16 +232,25 @@ def test_more_rate_never_makes_the_alarm_later(prog, extra, volume):
 
 
 @settings(max_examples=40, deadline=None)
-@given(programs, st.floats(0, 40, allow_nan=False), st.integers(1, 400 * 24))
-def test_delivered_plus_remaining_equals_filled(prog, filled, hours):
-    """Conservation over an hourly series: what left + what remains = what was filled."""
+@given(programs, st.floats(0.01, 40, allow_nan=False), st.integers(1, 400 * 24))
+def test_hourly_series_empties_when_the_exact_moment_says(prog, filled, hours):
+    """An hourly reservoir series (what the simulator writes) computed from per-hour volumes
+    must run out in the same hour as the exact moment: an independent route (sums of hourly
+    volumes) to the same answer; and the hourly volumes add up to the whole span."""
     p = profile_for(prog)
     edges = T0 + 3600.0 * np.arange(hours + 1)
     per_hour = p.volume_between(edges[:-1], edges[1:])
-    delivered = np.minimum(np.cumsum(per_hour), filled)
-    remaining = filled - delivered
-    assert np.all(np.abs(delivered + remaining - filled) <= 1e-9)
+    assert np.all(per_hour >= -1e-12)
     assert abs(float(np.sum(per_hour)) - float(p.volume_between(edges[0], edges[-1]))) <= 1e-9 * max(1, filled)
+    remaining = filled - np.cumsum(per_hour)  # after each hour
+    tol = 1e-9 * max(1.0, filled)
+    empty = p.time_to_deliver(T0, filled)
+    emptied = np.nonzero(remaining <= tol)[0]
+    if empty is None or empty > edges[-1] + 1e-6:
+        assert remaining[-1] > -tol  # not run out within the series
+        return
+    first = int(emptied[0])  # the hour (edges[first], edges[first + 1]] in which it ran out
+    assert edges[first] - 1e-6 <= empty <= edges[first + 1] + 1e-6
 
 
 def test_from_pieces_merges_overlaps():

@@ -440,6 +440,28 @@ def test_nearly_flat_battery_trend_is_not_projectable_instead_of_overflowing(sma
     assert eos is not None and p.now() < eos < p.now() + timedelta(days=365 * 50)
 
 
+def test_battery_trend_end_of_service_hand_computed(small):
+    """Battery falling 0.01 % per hour from 80 % at the first sample: it reaches the 5 % ERI level
+    75 / 0.01 = 7500 h after the first sample, whatever the series length; end of service is
+    ERI + 90 days (programmable-20, pumps.yaml eri_to_eos_days)."""
+    p = small.pump("p-1")
+    s = p.samples.copy()
+    first = s["timestamp"].iloc[0].to_pydatetime()
+    hours = (s["timestamp"] - s["timestamp"].iloc[0]).dt.total_seconds() / 3600
+    s["battery_pct"] = 80.0 - 0.01 * hours
+    eos = type(p)(p.info, s, p.events.iloc[0:0]).end_of_service_at()  # no ERI/EOS alarm logged
+    expected = first + timedelta(hours=7500) + timedelta(days=90)
+    assert abs((eos - expected).total_seconds()) <= 1
+    # only the last 30 days count: a faster fall long ago does not move the projection
+    s2 = s.copy()
+    s2.loc[s2.index[0], "battery_pct"] = 99.0
+    older = s2.iloc[:1].copy()
+    older["timestamp"] = older["timestamp"] - pd.Timedelta(days=40)
+    s2 = pd.concat([older, s], ignore_index=True)
+    eos2 = type(p)(p.info, s2, p.events.iloc[0:0]).end_of_service_at()
+    assert abs((eos2 - expected).total_seconds()) <= 1
+
+
 def test_refill_discrepancy_equal_to_the_limit_is_not_flagged(small):
     """Same inclusive rule as the engine's REFILL_DISCREPANCY (pumpmodel.units.above)."""
     # as a clinician records them: 2.14 - 1.14 and 4.03 - 2.03 are a hair above 1 and 2 in float64
