@@ -29,7 +29,7 @@ WORK = ROOT / ".mutmut"
 MODULES: dict[str, tuple[str, list[str]]] = {
     "schedule": ("pumpmodel/schedule.py", ["tests/test_schedule.py", "tests/test_schedule_exact.py"]),
     "programs": ("pumpmodel/programs.py", ["tests/test_programs.py", "tests/test_evaluate.py"]),
-    "guardrails": ("pumpmodel/guardrails.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py"]),
+    "guardrails": ("pumpmodel/guardrails/*.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py"]),
     "evaluate": ("pumpmodel/evaluate.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py",
                                            "tests/test_schedule_exact.py"]),
     "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py"]),
@@ -48,9 +48,18 @@ def _config(source: str, tests: list[str]) -> str:
             "also_copy = examples/\n    sample_data/\n    pytest.ini\n")
 
 
+def present(source: str) -> bool:
+    return any(ROOT.glob(source))
+
+
+def prefix(source: str) -> str:
+    """Dotted prefix of the mutants' names: pumpmodel.schedule, pumpmodel.guardrails (a package)."""
+    return source.removesuffix("/*.py").removesuffix(".py").replace("/", ".")
+
+
 def prepare(name: str) -> Path | None:
     source, tests = MODULES[name]
-    if not (ROOT / source).exists():
+    if not present(source):
         return None
     work = WORK / name
     work.mkdir(parents=True, exist_ok=True)
@@ -76,7 +85,7 @@ def results(name: str) -> dict[str, str]:
     if not (work / "mutants").exists():
         return {}
     out = mutmut(work, "results", "--all", "true", capture=True).stdout
-    module = MODULES[name][0][:-3].replace("/", ".")
+    module = prefix(MODULES[name][0])
     found = {}
     for line in out.splitlines():
         m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
@@ -92,7 +101,7 @@ def table(names: list[str]) -> int:
     for name in names:
         r = results(name)
         if not r:
-            print(f"{name:<16}{'not run' if (ROOT / MODULES[name][0]).exists() else 'module not present':>30}")
+            print(f"{name:<16}{'not run' if present(MODULES[name][0]) else 'module not present':>30}")
             continue
         c = Counter(r.values())
         killed = sum(v for k, v in c.items() if k in KILLED)
@@ -117,7 +126,7 @@ def main(argv: list[str]) -> int:
     if survivors:
         for name in names:
             for mutant, status in sorted(results(name).items()):
-                if status not in KILLED:
+                if status not in KILLED and status != "not checked":
                     print(f"{status:<12} {mutant}")
         return 0
     if not report:
@@ -125,7 +134,7 @@ def main(argv: list[str]) -> int:
         for name in names:
             work = prepare(name)
             if work is None:
-                print(f"== {name}: {MODULES[name][0]} not present, skipped")
+                print(f"== {name}: {MODULES[name][0]} not present (yet), skipped")
                 continue
             print(f"== {name}: mutating {MODULES[name][0]} (tests: {', '.join(MODULES[name][1])})", flush=True)
             mutmut(work, "run", "--max-children", children)
