@@ -117,11 +117,13 @@ def test_events_page_filter(app, story):
     ms = at.multiselect(key="kinds")
     assert "refill" in ms.value
     ms.set_value(["refill"]).run()
-    at.toggle(key="event_log").set_value(True).run()
+    at.toggle(key="log").set_value(True).run()
     assert not at.exception
+    from pumpmodel.figures.events import kind_label
+
     table = at.dataframe[-1].value
     refills = story.pump("story-b").events["kind"].eq("refill").sum()  # counted in the telemetry itself
-    assert set(table["kind"]) == {"refill"} and len(table) == refills > 0
+    assert set(table["event"]) == {kind_label("refill")} and len(table) == refills > 0
 
 
 def test_events_page_draws_no_empty_ptm_chart(app):
