@@ -164,7 +164,7 @@ def test_two_browsers_keep_their_workspaces_when_their_server_restarts(cluster, 
             from pumpmodel.store import Store
 
             ws = Store(url=c.state["database_url"]).workspace(token[0])
-            assert ws.draft() is not None and ws.draft().case()["reservoir_ml"] == typed[i]
+            assert ws.draft() is not None and ws.draft().case["reservoir_ml"] == typed[i]
             assert parse_qs(urlparse(pg.url).query).get("ws") == token, "the browser moved to another workspace"
         screenshot(pg, f"cluster-after-restart-{i}")
         # exception boxes and error alerts only: the dropped WebSocket of trainee 1 is logged by the browser
