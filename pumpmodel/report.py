@@ -37,8 +37,8 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", errors="replace").decode("latin-1")
 
 
-class _Report(FPDF):
-    title_text = "Intrathecal pump programming session (training)"
+class DisclaimerPDF(FPDF):
+    """An A4 document with the training disclaimer in the header and footer of every page."""
 
     def header(self) -> None:
         self.set_font("Helvetica", "B", 9)
@@ -53,6 +53,10 @@ class _Report(FPDF):
         self.set_text_color(90, 90, 90)
         self.cell(0, 5, latin1(f"{DISCLAIMER}  Page {self.page_no()}/{{nb}}"), align="C")
         self.set_text_color(0, 0, 0)
+
+
+class _Report(DisclaimerPDF):
+    title_text = "Intrathecal pump programming session (training)"
 
 
 def _h(pdf: FPDF, text: str) -> None:

@@ -8,26 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fpdf import FPDF
-
-from ..report import DISCLAIMER, latin1
+from ..report import DisclaimerPDF, latin1
 from .aggregates import deck_progress
 from .models import Exercise
 from .progress import AttemptRecord
-
-
-class _Doc(FPDF):
-    def header(self) -> None:
-        self.set_font("Helvetica", "B", 9)
-        self.set_text_color(180, 60, 0)
-        self.cell(0, 5, latin1(DISCLAIMER), new_x="LMARGIN", new_y="NEXT", align="C")
-        self.set_text_color(0, 0, 0)
-        self.ln(2)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("Helvetica", "", 8)
-        self.cell(0, 5, latin1(f"{DISCLAIMER}  Page {self.page_no()}/{{nb}}"), align="C")
 
 
 def completed(deck: list[Exercise], attempts: list[AttemptRecord]) -> bool:
@@ -41,7 +25,7 @@ def certificate_pdf(name: str, deck: list[Exercise], attempts: list[AttemptRecor
     progress = deck_progress(deck, attempts)
     n_passed = int((progress["status"] == "passed").sum())
     done = n_passed == len(deck)
-    pdf = _Doc(orientation="P", unit="mm", format="A4")
+    pdf = DisclaimerPDF(orientation="P", unit="mm", format="A4")
     pdf.set_title(latin1("Certificate of completion" if done else "Training record"))
     pdf.alias_nb_pages()
     pdf.add_page()
