@@ -34,8 +34,11 @@ def case_to_dict(case: Case | dict) -> dict:
 
 
 def encode(case: Case | dict) -> str:
-    """URL-safe base64 of the compact case JSON (a dict may be a draft that does not validate)."""
-    text = json.dumps(case_to_dict(case), separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    """URL-safe base64 of the compact case JSON (a dict may be a draft that does not validate).
+
+    Keys are sorted, as the workspace store keeps drafts: one case has one link whoever wrote it
+    (a tour step's link and the sandbox's address after a reload are the same string)."""
+    text = json.dumps(case_to_dict(case), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
 
 

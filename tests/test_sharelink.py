@@ -190,3 +190,11 @@ def test_prepared_demo_cases_show_their_codes(file):
 def test_every_demo_file_is_listed():
     files = {p.name for p in (ROOT / "examples").glob("demo_*.json")} | {"spec_example.json"}
     assert files == set(DEMO_EXPECTED) == set(sandbox.DEMO_CASES)
+
+
+def test_one_case_has_one_link_whatever_the_key_order():
+    # a tour step (YAML order) and the sandbox after a reload (the store's sorted JSON) must
+    # write the same address, or a reload changes the URL the presenter shared
+    a = {"drugs": [{"drug": "baclofen", "concentration": 2000, "unit": "mcg/mL"}], "mode": "stopped"}
+    b = {"mode": "stopped", "drugs": [{"unit": "mcg/mL", "concentration": 2000, "drug": "baclofen"}]}
+    assert sharelink.encode(a) == sharelink.encode(b)
