@@ -145,13 +145,20 @@ class RateProfile:
         eps = VOLUME_REL_TOL * max(1.0, target, total)
         whole = np.floor(target / total)
         rest = target - whole * total
-        # `rest` in (eps, total + eps]: a target on a period boundary is reached in the period before
-        while rest <= eps and whole > 0:
-            whole -= 1
-            rest += total
-        while rest > total + eps:
-            whole += 1
-            rest -= total
+        if whole * period > HORIZON_DAYS * DAY_S + period:
+            return None  # a tiny period volume: reached only beyond the horizon
+        # `rest` in (eps, total + eps]: a target on a period boundary is reached in the period before.
+        # floor() is off by at most a unit or two in float, so a few bounded corrections suffice
+        # (an unbounded loop never ends when `total` is below the float spacing of `rest`).
+        for _ in range(4):
+            if rest <= eps and whole > 0:
+                whole -= 1
+                rest += total
+            elif rest > total + eps:
+                whole += 1
+                rest -= total
+            else:
+                break
         # first segment whose cumulative end reaches `rest` (within tolerance): a delivering one
         n = len(self.starts_s)
         i = min(int(np.searchsorted(self._cum_ml[1:], rest - eps, side="left")), n - 1)
