@@ -100,7 +100,7 @@ def workbench() -> None:
 
 S.sync_in()
 if S.target() != selected_pump_id():  # the sidebar's pump is not what the sandbox shows
-    st.sidebar.info(f"The sandbox shows: **{S.origin()}**; *Send* goes to the simulated pump `{S.pump_id()}`.",
+    st.sidebar.info(f"The sandbox shows: **{md(S.origin())}**; *Send* goes to the simulated pump `{S.pump_id()}`.",
                     icon=":material/tune:")
 st.session_state["sbx_full_run"] = True
 st.session_state.pop("sbx_app_rerun", None)

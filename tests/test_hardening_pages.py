@@ -44,7 +44,7 @@ def assert_no_live_markup(at) -> None:
         html = html_of(text)
         assert not re.search(r"<(a|img)\b[^>]*evil-site\.com", html), (text, html)
         outside_code = re.sub(r"`[^`]*`", "", text)  # Streamlit's :red[...] and $math$ are not parsed in code
-        assert ":red[" not in outside_code and "$x^2$" not in outside_code, text
+        assert ":red[alert]" not in outside_code and "$x^2$" not in outside_code, text  # the page's own :red[ is fine
         # Streamlit autolinks bare addresses even after backslash escapes: they must be broken up
         assert not re.search(r"(?i)(?<![a-z])(https?\\?:|www\\?\.)", outside_code), text
 
@@ -118,10 +118,14 @@ def evil_upload():
     tel = template_telemetry(load_telemetry(STORY_DIR), "story-a", days=2)
     tel.pumps.loc[:, "story"] = f"# Heading\n{INJECTION}\n<img src='https://{EVIL}/x.png'>"
     tel.pumps.loc[:, "patient_label"] = f"Patient {INJECTION}"
+    trial = json.loads(tel.pumps.iloc[0]["trial"])
+    trial["note"] = f"Note {INJECTION}"
+    trial["side_effects"][0]["effect"] = f"Effect {INJECTION}"[:200]
+    tel.pumps.loc[:, "trial"] = json.dumps(trial)
     return tel
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py"])
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/upload.py", "pages/trial.py"])
 def test_3_uploaded_story_and_label_are_shown_as_text(app, evil_upload, page):
     from conftest import new_workspace
     from pumpmodel.telemetry import to_combined
@@ -134,6 +138,74 @@ def test_3_uploaded_story_and_label_are_shown_as_text(app, evil_upload, page):
     for exp in at.sidebar.expander:
         exp.open = True  # noqa: the story expander's body is in the element tree either way
     assert any("Heading" in t for t in shown(at)), "the story is shown"
+    assert_no_live_markup(at)
+
+
+def test_3_uploaded_trial_note_and_side_effect_are_shown_as_text(app, evil_upload):
+    from conftest import new_workspace
+    from pumpmodel.telemetry import to_combined
+
+    payload = to_combined(evil_upload).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    at = app({"pump": "TEMPLATE-1", "ws": new_workspace(**{"t.csv": payload}).token})
+    at.switch_page("pages/trial.py").run()
+    assert not at.exception
+    assert any("Note" in t for t in shown(at)) and any("Effect" in t for t in shown(at)), "the trial is shown"
+    assert_no_live_markup(at)
+
+
+def test_3_trial_conversion_error_echoing_its_input_is_shown_as_text(app, monkeypatch):
+    from pumpmodel.trial import conversion
+
+    def convert(dose, route, target):
+        raise conversion.ConversionError(f"route: {INJECTION!r} is not one of oral, iv, epidural")
+
+    monkeypatch.setattr(conversion, "convert", convert)
+    at = app({"pump": "story-a"})
+    at.switch_page("pages/trial.py").run()
+    assert not at.exception
+    assert any("your value is kept" in str(e.value) for e in at.error)
+    assert_no_live_markup(at)
+
+
+def test_3_sandbox_origin_from_an_uploaded_case_file_name_is_shown_as_text(app):
+    at = app({"pump": "story-a"}).run()  # the sidebar's pump is not the case's: the sidebar says what is shown
+    at.session_state["sbx_pending"] = {"data": json.loads(SPEC), "origin": f"uploaded file {INJECTION}.json"}
+    at.switch_page("pages/sandbox.py").run()
+    assert not at.exception
+    assert any("uploaded file" in str(i.value) for i in at.sidebar.info)
+    assert_no_live_markup(at)
+
+
+def test_3_typed_number_with_markdown_is_shown_as_text(app):
+    at = app({"case": sharelink.encode(json.loads(SPEC))})
+    at.switch_page("pages/sandbox.py").run()
+    at.text_input(key=f"sbx{at.session_state['sbx_gen']}_reservoir").input(INJECTION).run()
+    assert not at.exception
+    assert any("is not a number" in str(m.value) for m in at.markdown)
+    assert_no_live_markup(at)
+
+
+def _training_results(reason: str) -> None:
+    from datetime import datetime
+
+    from pumpmodel.training.progress import AttemptRecord
+    from ui.training import deck, results
+
+    ex = deck()[0]
+    t = datetime(2026, 12, 1, 9, 0)
+    rec = AttemptRecord(exercise_id=ex.id, trainee="T", started_at=t, finished_at=t, passed=False, score_percent=0,
+                        hard_stops=0, overrides=[{"code": "RATE_CHANGE_LARGE", "drug": None, "reason": reason}],
+                        objectives=[{"id": "o", "text": "Override acknowledged", "passed": True,
+                                     "reason": f'RATE_CHANGE_LARGE acknowledged: "{reason}"'}])
+    results(rec, ex)
+
+
+def test_3_typed_override_reason_in_training_results_is_shown_as_text():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_training_results, args=(INJECTION,), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sum("Session expired" in t for t in shown(at)) == 2, "the reason is shown, in the objective and the log"
     assert_no_live_markup(at)
 
 

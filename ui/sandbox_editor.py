@@ -20,7 +20,7 @@ from pumpmodel import sandbox_input as si
 from pumpmodel.programs import WEEKDAYS, DrugEntry
 from ui import sandbox_extras as extras
 from ui import sandbox_state as S
-from ui.sandbox_results import esc
+from ui.safe_text import md
 
 _PROBLEMS = "sbx_field_problems"  # [(loc tuple, Problem)] of this run's editor
 
@@ -104,7 +104,7 @@ def _say(start: int) -> None:
     """The problems found since index ``start``, at the fields above."""
     found = problems()[start:]
     if found:
-        st.markdown("\n".join(f"- :red[{esc(str(p))}]" for _, p in found))
+        st.markdown("\n".join(f"- :red[{md(p, 300)}]" for _, p in found))
 
 
 def pump_and_visit(seed: dict) -> dict:

@@ -45,9 +45,6 @@ def problems(errors: list[dict], title: str, fields: list | None = None) -> None
     st.error(f"**{md(title)}**\n\n{text}", icon=":material/error:")
 
 
-def esc(text: str) -> str:
-    """Text shown as itself in markdown (typed text, reasons, messages)."""
-    return "".join("\\" + c if c in "\\`*_[]<>#|$~" else c for c in str(text))
 
 
 def _cell(text) -> str:

@@ -12,6 +12,7 @@ from pumpmodel.training.models import Exercise
 from pumpmodel.training.progress import AttemptRecord, clean_name
 from pumpmodel.units import num
 from ui import training_state as TS
+from ui.safe_text import md
 
 LEVEL_ICON = {"beginner": ":material/looks_one:", "intermediate": ":material/looks_two:",
               "advanced": ":material/looks_3:"}
@@ -39,10 +40,10 @@ def name_gate(ws: Workspace) -> str | None:
             try:
                 TS.store().set_display_name(ws, typed)
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
             else:
                 name = clean_name(typed)
-                st.toast(f"Saved: {name}")
+                st.toast(f"Saved: {md(name)}")
         st.caption("Your progress is kept in this workspace: bookmark this page's address (it carries `?ws=`) "
                    "to come back to it from any browser.")
     return name
@@ -89,10 +90,10 @@ def results(rec: AttemptRecord, ex: Exercise) -> None:
     lines = []
     for o in rec.objectives:
         mark = ":green[**PASS**]" if o["passed"] else ":red[**FAIL**]"
-        lines.append(f"- {mark} {o['text']}: {o['reason']}")
+        lines.append(f"- {mark} {o['text']}: {md(o['reason'])}")  # may quote a typed reason
     st.markdown("\n".join(lines))
     if rec.overrides:
-        st.markdown("**Overrides with your reasons:** " + "; ".join(f"`{o['code']}`: {o['reason']}"
+        st.markdown("**Overrides with your reasons:** " + "; ".join(f"`{o['code']}`: {md(o['reason'])}"
                                                                      for o in rec.overrides))
     if rec.wrong_answer:
         st.warning(f"This is a typical error: **{rec.wrong_answer}**.", icon=":material/school:")

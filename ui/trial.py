@@ -20,6 +20,7 @@ from pumpmodel.trial.start import NoStartDose, StartDose, start_dose
 from pumpmodel.units import num
 from ui import data
 from ui.clinician import chart, findings
+from ui.safe_text import code, md
 from ui.sandbox_results import problems
 
 ROUTE_LABELS = {"oral": "oral", "iv": "intravenous", "epidural": "epidural"}
@@ -31,7 +32,7 @@ def pump_trial(pump_id: str | None) -> tuple[Trial | None, str]:
     if pt is None:
         return None, "No pump selected: pick a story patient in the sidebar."
     trial = pt.trial()
-    label = f"**{pt.info.get('patient_label')}** `{pump_id}`"
+    label = f"**{md(pt.info.get('patient_label'))}** {code(pump_id)}"  # from an uploaded file: text
     if trial is None:
         return None, f"{label}: no screening trial is recorded for this pump."
     return trial, label
@@ -66,7 +67,7 @@ def trial_summary(trial: Trial) -> None:
                 + (f" for {trial.indication.replace('_', ' ')}" if trial.indication else "")
                 + f", {trial.started_at:%Y-%m-%d} to {trial.end:%Y-%m-%d}; response on the {rule.label}.")
     if trial.note:
-        st.caption(trial.note)
+        st.caption(md(trial.note))  # typed in the trial JSON or uploaded: text, never markdown
     chart(trial_response_figure(trial), key="trial_response_chart")
     rows = [{"dose": r.label, "given (pump clock)": f"{r.at:%Y-%m-%d %H:%M}",
              "score before": _pts(r.baseline), "best after": _pts(r.best), "drop": _pts(r.reduction),
@@ -77,7 +78,7 @@ def trial_summary(trial: Trial) -> None:
     st.markdown(outcome(trial))
     st.caption(f"Rule: {rule.criterion_text}. Source: {rule.source}" + (" (assumed)" if rule.assumed else ""))
     if trial.side_effects:
-        st.markdown("Side effects: " + "; ".join(f"{s.at:%Y-%m-%d %H:%M} {s.effect} ({s.severity})"
+        st.markdown("Side effects: " + "; ".join(f"{s.at:%Y-%m-%d %H:%M} {md(s.effect)} ({s.severity})"
                                                  for s in trial.side_effects))
 
 
@@ -89,7 +90,7 @@ def start_section(trial: Trial, pump_id: str | None) -> None:
     try:
         sd = start_dose(trial)
     except NoStartDose as exc:
-        st.error(str(exc), icon=":material/block:")
+        st.error(md(exc), icon=":material/block:")
         return
     _start_text(sd)
     pt = data.pump(pump_id)
@@ -150,7 +151,7 @@ def conversion_section() -> None:
     try:
         conv = cv.convert(dose, route, target)
     except cv.ConversionError as exc:
-        st.error(f"{exc} (your value is kept).", icon=":material/error:")
+        st.error(f"{md(exc)} (your value is kept).", icon=":material/error:")
         return
     st.markdown(conv.summary().replace(conv.statement, "").strip())
     chart(conversion_figure(conv), key="conversion_chart")
