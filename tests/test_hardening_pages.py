@@ -185,6 +185,28 @@ def test_3_typed_number_with_markdown_is_shown_as_text(app):
     assert_no_live_markup(at)
 
 
+def test_3_typed_override_reason_in_the_override_log_table_is_shown_as_text(app):
+    """st.table renders every cell as markdown (Streamlit >= 1.46): the log's reasons are typed text."""
+    from pumpmodel import sandbox
+
+    at = app({"case": sharelink.encode(sandbox.demo_case("demo_soft_titration_baclofen.json"))})
+    at.switch_page("pages/sandbox.py").run()
+    for cb in [c for c in at.checkbox if c.key.startswith("sbx_ack_")]:
+        cb.check()
+        at.text_input(key=cb.key.replace("sbx_ack_", "sbx_reason_")).input(INJECTION)
+    at.run()
+    next(b for b in at.button if b.key == "sbx_send").click().run()
+    assert not at.exception
+    assert at.table, "the override log is shown"
+    df = at.table[0].value.reset_index()
+    cells = [str(v) for v in df.to_numpy().ravel()] + [str(c) for c in df.columns]
+    assert sum("Session expired" in c for c in cells) == 2, cells
+    for cell in cells:
+        html = html_of(cell)
+        assert not re.search(r"<(a|img)\b[^>]*evil-site\.com", html), (cell, html)
+        assert not re.search(r"(?i)(?<![a-z])(https?\\?:|www\\?\.)", cell), cell
+
+
 def _training_results(reason: str) -> None:
     from datetime import datetime
 

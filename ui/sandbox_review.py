@@ -17,6 +17,7 @@ from pumpmodel.report import session_report
 from pumpmodel.store import Override
 from ui import sandbox_state as S
 from ui import workspace
+from ui.safe_text import md
 from ui.sandbox_acks import ack_reasons
 from ui.state import last_sent, reset_sent, send_program, undo_sent
 
@@ -108,7 +109,8 @@ def send_panel(case: Case, ev: Evaluation) -> None:
     log = override_rows()
     if log:
         st.markdown("**Override log** (this workspace, newest first)")
-        st.table(pd.DataFrame(log[::-1]).set_index("pump clock"))  # plain text cells: reasons are not markdown
+        # st.table renders every cell as markdown: the typed reasons (and the rest) are escaped
+        st.table(pd.DataFrame(log[::-1]).map(md).set_index("pump clock"))
 
 
 def override_rows() -> list[dict]:
