@@ -57,25 +57,49 @@ def fuzz(target: str):
 # -- figures per target ----------------------------------------------------------------------
 
 STATS: dict[str, dict] = {}
+FIGURES = ROOT / "test-artifacts" / f"fuzz-{PROFILE}.json"
+WRITE_EVERY_S = 30.0
 
 
 class Recorder:
     def __init__(self, target: str):
-        self.s = STATS.setdefault(target, {"examples": 0, "accepted": 0, "rejected": 0, "slowest_cpu_s": 0.0,
-                                           "slowest_input": "", "rss_start_mb": round(_rss_mb(), 1)})
+        self.s = STATS.get(target)
+        if self.s is None:
+            self.s = STATS[target] = {
+                "examples": 0, "accepted": 0, "rejected": 0, "failing_calls": 0, "planned_examples": EXAMPLES[target],
+                "finished": False, "started_utc": _utc(), "load_average_1min": [round(os.getloadavg()[0], 2)],
+                "cpu_s_total": 0.0, "slowest_cpu_s": 0.0, "slowest_input": "", "rss_start_mb": round(_rss_mb(), 1)}
+            self.s["_written"] = time.monotonic()
 
     def __call__(self, fn, shown):
-        t0, c0 = time.perf_counter(), time.process_time()
-        accepted = fn()
-        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         s = self.s
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            accepted = fn()
+        except BaseException:
+            s["failing_calls"] += 1  # hypothesis then shrinks the input: each call counts
+            s.setdefault("first_failing_input", shown()[:300])
+            write_figures()
+            raise
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         s["examples"] += 1
         s["accepted" if accepted else "rejected"] += 1
+        s["cpu_s_total"] = round(s["cpu_s_total"] + cpu, 3)
         if cpu > s["slowest_cpu_s"]:
             s["slowest_cpu_s"], s["slowest_wall_s"], s["slowest_input"] = round(cpu, 4), round(dt, 4), shown()[:300]
         s["rss_end_mb"] = round(_rss_mb(), 1)
         s["rss_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if time.monotonic() - s["_written"] > WRITE_EVERY_S:  # an interrupted run leaves the count it reached
+            s["load_average_1min"].append(round(os.getloadavg()[0], 2))
+            write_figures()
+        if cpu >= MAX_CPU_S:
+            s["failing_calls"] += 1
+            s.setdefault("first_failing_input", shown()[:300])
         assert cpu < MAX_CPU_S, f"{cpu:.2f} s of CPU for one input: {shown()[:300]}"
+
+
+def _utc() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _rss_mb() -> float:
@@ -86,12 +110,27 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak, where /proc is missing
 
 
+def write_figures() -> None:
+    """This run's targets over the file's earlier entries (a target can be run on its own with -k; each
+    entry carries its own start time), rewritten while a target runs too."""
+    FIGURES.parent.mkdir(exist_ok=True)
+    try:
+        old = json.loads(FIGURES.read_text())
+    except (OSError, ValueError):
+        old = {}
+    for s in STATS.values():
+        s["_written"] = time.monotonic()
+    now = {t: {k: v for k, v in s.items() if not k.startswith("_")} for t, s in STATS.items()}
+    FIGURES.write_text(json.dumps({**old, **now}, indent=2))
+
+
 @pytest.fixture(scope="module", autouse=True)
 def figures():
     yield
-    out = ROOT / "test-artifacts"
-    out.mkdir(exist_ok=True)
-    (out / f"fuzz-{PROFILE}.json").write_text(json.dumps(STATS, indent=2))
+    for s in STATS.values():
+        s["finished"] = s["examples"] >= s["planned_examples"] and not s["failing_calls"]
+        s["finished_utc"] = _utc()
+    write_figures()
 
 
 def check_growth(target: str) -> None:
