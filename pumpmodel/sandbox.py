@@ -14,7 +14,7 @@ from . import library
 from .evaluate import evaluate
 from .evaluation import Evaluation, Finding
 from .programs import WEEKDAYS, Case, DrugEntry, Program
-from .units import num, when
+from .units import fmt, num, when
 
 MODE_LABELS = {
     "simple_continuous": "Simple continuous",
@@ -89,11 +89,18 @@ def pct_change(old: float | None, new: float | None) -> str:
         return ""
     if old == 0:
         return "" if new == 0 else "new"
-    return f"{(new / old - 1) * 100:+.1f} %"
+    return fmt((new / old - 1) * 100, "%", signed=True)
 
 
-def comparison_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[dict]:
-    """Current vs proposed: daily volume, dose per drug (with change), dates."""
+def comparison_rows(case: Case, ev: Evaluation, cur: Evaluation | None, exact: bool = False) -> list[dict]:
+    """Current vs proposed: daily volume, dose per drug (with change), dates; values rounded by
+    unit (:func:`units.fmt`), or ``exact`` to full precision (to tell a change apart)."""
+    def _ml(v: float | None) -> str:
+        return "" if v is None else _q(v, "mL/day", exact)
+
+    def _amt(v: float | None, unit: str) -> str:
+        return "" if v is None else _q(v, unit, exact)
+
     rows = [{"figure": "daily volume", "current": _ml(cur.daily_volume_ml if cur else None),
              "proposed": _ml(ev.daily_volume_ml),
              "change": pct_change(cur.daily_volume_ml if cur else None, ev.daily_volume_ml)}]
@@ -124,67 +131,86 @@ def _days_shift(cur, ev, attr) -> str:
     if cur is None or getattr(cur, attr) is None or getattr(ev, attr) is None:
         return ""
     d = (getattr(ev, attr) - getattr(cur, attr)).total_seconds() / 86400
-    return f"{d:+.1f} days"
+    return fmt(d, "days", signed=True)
 
-
-def _ml(v: float | None) -> str:
-    return "" if v is None else f"{num(v, 5)} mL/day"
-
-
-def _amt(v: float | None, unit: str) -> str:
-    return "" if v is None else f"{num(v, 5)} {unit}"
 
 
 # -- review screen ------------------------------------------------------------
 
-def schedule_text(p: Program | None) -> str:
+def _q(value: float, unit: str, exact: bool = False, with_unit: bool = True) -> str:
+    """A setting as shown (:func:`fmt`) or, ``exact``, to full precision (to tell changes apart)."""
+    if exact:
+        return num(value) + (f" {unit}" if with_unit else "")
+    return fmt(value, unit, with_unit=with_unit)
+
+
+def schedule_text(p: Program | None, exact: bool = False) -> str:
     if p is None:
         return "none (new implant)"
     if p.mode == "stopped":
         return "stopped"
     if p.mode == "simple_continuous":
-        return f"{num(p.rate_ml_per_day)} mL/day all day"
+        return f"{_q(p.rate_ml_per_day, 'mL/day', exact)} all day"
     if p.mode == "periodic_bolus":
-        bol = "; ".join(f"{num(b.volume_ml)} mL over {num(b.duration_min)} min every {num(b.every_hours)} h "
-                        f"from {b.first_at}" for b in p.boluses)
-        return f"{num(p.rate_ml_per_day)} mL/day background; {bol}"
+        bol = "; ".join(f"{_q(b.volume_ml, 'mL', exact)} over {_q(b.duration_min, 'min', exact)} every "
+                        f"{_q(b.every_hours, 'h', exact)} from {b.first_at}" for b in p.boluses)
+        return f"{_q(p.rate_ml_per_day, 'mL/day', exact)} background; {bol}"
     if p.steps is not None:
-        return ", ".join(f"{s.start} {num(s.rate_ml_per_day)}" for s in p.steps) + " (mL/day)"
-    return " | ".join(f"{d}: " + ", ".join(f"{s.start} {num(s.rate_ml_per_day)}" for s in p.week[d])
-                      for d in WEEKDAYS) + " (mL/day)"
+        return ", ".join(f"{s.start} {_q(s.rate_ml_per_day, 'mL/day', exact, False)}" for s in p.steps) + " (mL/day)"
+    return " | ".join(f"{d}: " + ", ".join(f"{s.start} {_q(s.rate_ml_per_day, 'mL/day', exact, False)}"
+                                          for s in p.week[d]) for d in WEEKDAYS) + " (mL/day)"
 
 
-def _drugs_text(p: Program | None) -> str:
+def _drugs_text(p: Program | None, exact: bool = False) -> str:
     if p is None:
         return "none (new implant)"
-    return " + ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in p.drugs)
+    return " + ".join(f"{e.drug} {_q(e.concentration, e.unit, exact)}" for e in p.drugs)
 
 
-def _ptm_text(p: Program | None) -> str:
+def _ptm_text(p: Program | None, exact: bool = False) -> str:
     if p is None:
         return ""
     if p.ptm is None:
         return "off"
     t = p.ptm
-    return f"{num(t.bolus_volume_ml)} mL, lockout {num(t.lockout_min)} min, max {t.max_per_day}/day"
+    return (f"{_q(t.bolus_volume_ml, 'mL', exact)}, lockout {_q(t.lockout_min, 'min', exact)}, "
+            f"max {t.max_per_day}/day")
 
 
 def review_rows(case: Case, ev: Evaluation, cur: Evaluation | None) -> list[dict]:
-    """Every setting, current vs pending, with ``changed`` flags (the review screen)."""
+    """Every setting, current vs pending, with ``changed`` flags (the review screen).
+
+    Values are rounded as everywhere else (:func:`units.fmt`); ``changed`` compares them to full
+    precision, and a change that rounding would hide (0.3937 -> 0.3938 mL/day) is shown to full
+    precision on its row."""
     c, p = case.current, case.proposed
-    rows = [
-        ("pump profile", case.pump.profile, case.pump.profile),
-        ("drug(s) and concentration", _drugs_text(c), _drugs_text(p)),
-        ("infusion mode", MODE_LABELS[editor_mode(c)] if c else "", MODE_LABELS[editor_mode(p)]),
-        ("schedule", schedule_text(c) if c else "", schedule_text(p)),
-        ("PTM bolus", _ptm_text(c), _ptm_text(p)),
-    ]
-    rows += [(r["figure"], r["current"], r["proposed"]) for r in comparison_rows(case, ev, cur)]
-    lra = f"{num(case.pump.lra_ml)} mL"
+
+    def both(text, program) -> tuple[str, str]:  # (as shown, to full precision)
+        return text(program), text(program, exact=True)
+
+    def same(text: str) -> tuple[str, str]:
+        return text, text
+
+    rows = [("pump profile", same(case.pump.profile), same(case.pump.profile)),
+            ("drug(s) and concentration", both(_drugs_text, c), both(_drugs_text, p)),
+            ("infusion mode", same(MODE_LABELS[editor_mode(c)] if c else ""), same(MODE_LABELS[editor_mode(p)])),
+            ("schedule", both(schedule_text, c) if c else same(""), both(schedule_text, p)),
+            ("PTM bolus", both(_ptm_text, c), both(_ptm_text, p))]
+    full = {r["figure"]: r for r in comparison_rows(case, ev, cur, exact=True)}
+    rows += [(r["figure"], (r["current"], full[r["figure"]]["current"]), (r["proposed"], full[r["figure"]]["proposed"]))
+             for r in comparison_rows(case, ev, cur)]
+    lra = _q(case.pump.lra_ml, "mL"), _q(case.pump.lra_ml, "mL", True)
     rows += [("low-reservoir alarm volume", lra, lra),
-             ("reservoir volume", f"{num(case.reservoir_ml)} mL", f"{num(case.start_volume_ml)} mL"),
-             ("next appointment", when(case.next_appointment), when(case.next_appointment))]
-    return [{"setting": s, "current": a, "pending": b, "changed": a != b} for s, a, b in rows]
+             ("reservoir volume", (_q(case.reservoir_ml, "mL"), _q(case.reservoir_ml, "mL", True)),
+              (_q(case.start_volume_ml, "mL"), _q(case.start_volume_ml, "mL", True))),
+             ("next appointment", same(when(case.next_appointment)), same(when(case.next_appointment)))]
+    out = []
+    for setting, (a, a_exact), (b, b_exact) in rows:
+        changed = a_exact != b_exact
+        if changed and a == b:  # rounding would hide the change
+            a, b = a_exact, b_exact
+        out.append({"setting": setting, "current": a, "pending": b, "changed": changed})
+    return out
 
 
 # -- sending --------------------------------------------------------------------

@@ -47,7 +47,7 @@ def clean(x: float, places: int = 9) -> float:
 SIG_FIGS = {
     "mL": 3, "mL/day": 3, "mL/h": 3, "mg/mL": 3, "mcg/mL": 3,   # volumes, rates, concentrations
     "mg": 4, "mcg": 4, "mg/day": 4, "mcg/day": 4,               # doses: a titration step of 1 % shows
-    "days": 3, "d": 3, "h": 3, "%": 2, "months": 2,              # durations and shares
+    "days": 3, "d": 3, "h": 3, "%": 3, "months": 2,              # durations and shares (% with 3: "+30.4 %" is above a +30 % limit)
     "count": 1,
 }
 #: no more decimals than this per unit (below it is noise: -0.0004 mL reads "0 mL")
@@ -150,3 +150,36 @@ def text_frame(df, units: dict[str, str] | None = None):
             unit = (units or {}).get(col) or unit_of(str(col))
             out[col] = [("" if pd.isna(v) else fmt(v, unit, with_unit=False)) for v in out[col]]
     return out
+
+
+#: units :func:`fmt_text` recognises after a number, longest first ("mL/day" before "mL")
+_TEXT_UNITS = sorted({*SIG_FIGS, "min", "mcg/h", "mg/h"} - {"count", "d"}, key=len, reverse=True)
+_NUMBER_UNIT = None
+
+
+def fmt_text(text: str) -> str:
+    """A message or formula with every "<number> <unit>" rounded as :func:`fmt` does
+    ("= 0.44375 mL/day" -> "= 0.444 mL/day", "8.571 h" -> "8.6 h"); numbers without a unit,
+    dates ("2027-01-13") and times ("18:58") are left as they are. For texts the engine writes
+    with full precision (messages, formulas), shown rounded without changing the engine."""
+    import re
+
+    global _NUMBER_UNIT
+    if _NUMBER_UNIT is None:
+        units = "|".join(re.escape(u) for u in _TEXT_UNITS)
+        num = r"(?<![\w.:/-])(-?\d[\d,]*(?:\.\d+)?)(?![\d.:-]\d)"  # not inside a date, time, word or number
+        # an optional first number of a range or pair ("625 to 887.5 mcg/day", "max 1000, hard max
+        # 2000 mcg/day") takes the unit of the second; the unit ends at a word boundary
+        _NUMBER_UNIT = re.compile(rf"(?:{num}( to |, hard max | and | or ))?{num} ({units})(?![\w/])")
+
+    def one(m) -> str:
+        first, gap, value, unit = m.groups()
+        if first is None:
+            head = ""
+        elif re.fullmatch(r"(19|20)\d\d", first):  # a year ("March 2026 to ..."), not a value
+            head = first + gap
+        else:
+            head = fmt(float(first.replace(",", "")), unit, with_unit=False) + gap
+        return head + fmt(float(value.replace(",", "")), unit)
+
+    return _NUMBER_UNIT.sub(one, str(text))

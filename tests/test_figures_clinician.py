@@ -235,7 +235,7 @@ def test_overview_items_carry_units_and_sources():
     assert items["low-reservoir alarm"].note.startswith("in ") and items["low-reservoir alarm"].note.endswith(" days")
     assert "2 mL" in items["low-reservoir alarm"].help
     assert items["days of margin"].value.endswith("days")
-    assert items["battery now"].value == "80 %"  # 2 significant figures for percentages
+    assert items["battery now"].value == "79.9 %"  # 3 significant figures for percentages
 
 
 def test_active_alarms_since_last_refill():

@@ -130,3 +130,73 @@ def test_axe_finds_no_serious_violation_on_any_page(server_url, page, mode):
                 found.append(f"{path} [{mode}] {v['impact']} {v['id']}: {v['help']} "
                              f"{[n['target'] for n in v['nodes']][:3]}")
     assert found == []
+
+
+#: elements of the main area whose right edge is beyond the viewport, unless a box of their own
+#: (a table's scroller, a data grid) that fits the viewport clips them
+_OVERFLOW_JS = r"""() => {
+  const vw = document.documentElement.clientWidth;
+  const out = [];
+  for (const e of document.querySelectorAll('[data-testid=stMain] *')) {
+    const b = e.getBoundingClientRect();
+    if (b.width === 0 || b.right <= vw + 1) continue;
+    let clipped = false;
+    for (let p = e.parentElement; p && !clipped; p = p.parentElement) {
+      clipped = /(auto|scroll|hidden|clip)/.test(getComputedStyle(p).overflowX) && p.getBoundingClientRect().right <= vw + 1;
+    }
+    if (!clipped) out.push(`${e.tagName} ${(e.innerText || e.textContent || '').trim().slice(0, 40)}`);
+  }
+  return out.slice(0, 10);
+}"""
+
+#: for chart i (hovered): do Plotly's mode bar or Streamlit's element toolbar cover its title?
+_TOOLBAR_OVER_TITLE_JS = r"""(i) => {
+  const chart = document.querySelectorAll('[data-testid=stPlotlyChart]')[i];
+  const title = chart.querySelector('.gtitle');
+  if (!title) return null;
+  const shown = e => { const s = getComputedStyle(e); const b = e.getBoundingClientRect();
+                       return s.display !== 'none' && s.visibility !== 'hidden' && s.opacity !== '0' && b.width > 0; };
+  const t = title.getBoundingClientRect();
+  const box = chart.closest('[data-testid=stElementContainer]') || chart;
+  const bars = [...chart.querySelectorAll('.modebar'), ...box.querySelectorAll('[data-testid=stElementToolbar]')];
+  return bars.filter(shown).some(e => { const b = e.getBoundingClientRect();
+    return b.left < t.right && t.left < b.right && b.top < t.bottom && t.top < b.bottom; })
+    ? title.textContent : '';
+}"""
+
+
+def _phone_checks(page) -> tuple[list, list]:
+    overflow = page.evaluate(_OVERFLOW_JS)
+    covered = []
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        charts.nth(i).hover()
+        page.wait_for_timeout(200)
+        hit = page.evaluate(_TOOLBAR_OVER_TITLE_JS, i)
+        if hit:
+            covered.append(hit)
+    return overflow, covered
+
+
+@pytest.mark.browser
+def test_sandbox_at_phone_width_fits_and_shows_rounded_numbers(server_url, browser):
+    from pumpmodel import sandbox, sharelink
+
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    try:
+        page.goto(sharelink.link(server_url + "/sandbox", sandbox.demo_case("demo_soft_titration_baclofen.json")))
+        page.get_by_text(re.compile(r"Guardrails: \d+ hard")).first.wait_for(timeout=120_000)
+        wait_for_app(page, timeout_ms=120_000)
+        main = page.locator("[data-testid='stMain']").inner_text()
+        # (7 h x 0.35 + 15 h x 0.5 + 2 h x 0.35) / 24 h = 0.44375 mL/day, shown as 3 significant figures
+        assert "0.444 mL/day" in main and "0.44375" not in main
+        assert "1,048 mcg/day" in main and "1047.5" not in main  # the PTM warning's message, rounded
+        assert "(changed)" in main  # the review marks changes in words, not colour only
+        overflow, covered = _phone_checks(page)
+        assert overflow == [], overflow
+        assert covered == [], covered
+        screenshot(page, "phone-sandbox")
+    finally:
+        ctx.close()

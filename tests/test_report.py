@@ -30,7 +30,7 @@ def test_report_has_programs_doses_dates_warnings_overrides_and_json():
     assert len(pages) >= 2
     for page in pages:  # the disclaimer on every page
         assert DISCLAIMER in " ".join(page.split())
-    for needle in ("story-a", "programmable-40", "baclofen 2000 mcg/mL", "887.5 mcg/day", "625 mcg/day", "+42.0 %",
+    for needle in ("story-a", "programmable-40", "baclofen 2,000 mcg/mL", "887.5 mcg/day", "625 mcg/day", "+42 %",
                    "TITRATION_STEP_TOO_LARGE", "PTM_ALLOWS_DOSE_ABOVE_RECOMMENDED", "refill by",
                    "spasticity not controlled, 2 mcg x check", "sent to the simulated pump",
                    '"rate_ml_per_day": 0.35', "Lioresal"):

@@ -59,10 +59,45 @@ def test_review_rows_flag_changes():
     assert rows["baclofen daily dose"]["pending"] == "887.5 mcg/day"
 
 
+def _flex_case(current_rates, proposed_rates) -> Case:
+    def prog(rates):
+        return {**SPEC["proposed"], "steps": [{"start": t, "rate_ml_per_day": r}
+                                             for t, r in zip(("00:00", "07:00", "22:00"), rates)]}
+    return Case.model_validate({**SPEC, "reservoir_ml": 18.8375, "current": prog(current_rates),
+                                "proposed": prog(proposed_rates)})
+
+
+def test_review_and_comparison_show_numbers_rounded_by_unit():
+    # story-a's program: (7 h x 0.3 + 15 h x 0.45 + 2 h x 0.3) / 24 h = 0.39375 mL/day
+    case = _flex_case((0.3, 0.45, 0.3), (0.3, 0.45, 0.3))
+    ev, cur = evaluate(case), sandbox.current_evaluation(case)
+    comp = {r["figure"]: r for r in sandbox.comparison_rows(case, ev, cur)}
+    assert comp["daily volume"]["proposed"] == "0.394 mL/day"
+    assert comp["daily volume"]["change"] == "0 %"
+    assert comp["baclofen daily dose"]["proposed"] == "787.5 mcg/day"
+    assert comp["refill by"]["change"] == "0 days"
+    review = {r["setting"]: r for r in sandbox.review_rows(case, ev, cur)}
+    assert review["reservoir volume"]["current"] == "18.8 mL"
+    assert review["drug(s) and concentration"]["pending"] == "baclofen 2,000 mcg/mL"
+    shown = [v for r in review.values() for v in (r["current"], r["pending"])]
+    assert not [v for v in shown if "0.39375" in v or "18.8375" in v]
+    assert not any(r["changed"] for r in review.values())
+
+
+def test_review_shows_full_precision_where_rounding_would_hide_a_change():
+    case = _flex_case((0.3, 0.45, 0.3), (0.3, 0.4501, 0.3))
+    review = {r["setting"]: r for r in sandbox.review_rows(case, evaluate(case), sandbox.current_evaluation(case))}
+    assert review["schedule"]["changed"]
+    assert review["schedule"]["current"] == "00:00 0.3, 07:00 0.45, 22:00 0.3 (mL/day)"
+    assert review["schedule"]["pending"] == "00:00 0.3, 07:00 0.4501, 22:00 0.3 (mL/day)"
+    assert review["daily volume"]["changed"] and review["daily volume"]["current"] != review["daily volume"]["pending"]
+    assert review["pump profile"]["current"] == "programmable-40" and not review["pump profile"]["changed"]
+
+
 def test_comparison_rows_change_in_percent():
     case = Case.model_validate(sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
     rows = {r["figure"]: r for r in sandbox.comparison_rows(case, evaluate(case), sandbox.current_evaluation(case))}
-    assert rows["baclofen daily dose"]["change"] == "-37.5 %"
+    assert rows["baclofen daily dose"]["change"] == "-37.5 %"  # 3 significant figures for percentages
     assert rows["refill by"]["change"].endswith("days")
 
 

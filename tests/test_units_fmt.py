@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pumpmodel.figures.data import figure_table
-from pumpmodel.units import SIG_FIGS, fmt, round_frame, rounded, unit_of
+from pumpmodel.units import SIG_FIGS, fmt, fmt_text, round_frame, rounded, unit_of
 
 
 @pytest.mark.parametrize("value, unit, text", [
@@ -24,7 +24,9 @@ from pumpmodel.units import SIG_FIGS, fmt, round_frame, rounded, unit_of
     (-2.5, "days", "-2.5 days"),
     (20.0, "mL", "20 mL"),                    # no trailing zeros
     (9.9996, "mL", "10 mL"),
-    (79.94, "%", "80 %"),
+    (79.94, "%", "79.9 %"),                  # 3 for percentages: "30.4 %" must not read as a 30 % limit
+    (30.4, "%", "30.4 %"),
+    (4.256, "%", "4.3 %"),
     (None, "mL", "n/a"),
     (float("nan"), "mL", "n/a"),
 ])
@@ -66,3 +68,21 @@ def test_figure_table_is_the_charts_data_rounded():
     assert list(t.columns) == ["series", "time of day (h)", "rate (mL/day)"]
     assert list(t["rate (mL/day)"]) == [0.394, 1.0, 3.14]
     assert list(t["series"]) == ["rate", "rate", "bar"]
+
+
+@pytest.mark.parametrize("text, shown", [
+    # the engine's formulas and messages keep full precision; people read them rounded by unit
+    ("(7 h x 0.35 + 15 h x 0.5 + 2 h x 0.35) / 24 h = 0.44375 mL/day",
+     "(7 h x 0.35 + 15 h x 0.5 + 2 h x 0.35) / 24 h = 0.444 mL/day"),
+    ("reaches 1047.4999999999998 mcg/day, above the recommended maximum 1000 mcg/day",
+     "reaches 1,047 mcg/day, above the recommended maximum 1,000 mcg/day"),
+    ("recommended max 1000, hard max 2000 mcg/day", "recommended max 1,000, hard max 2,000 mcg/day"),
+    ("rises 30.4 % (625 to 815.25 mcg/day)", "rises 30.4 % (625 to 815.2 mcg/day)"),
+    ("it needs 8.571428571 h to clear", "it needs 8.6 h to clear"),
+    # dates, times, years and numbers without a unit stay as written
+    ("from 2026-11-21 09:00 reaches the alarm on 2027-01-23 11:06", "from 2026-11-21 09:00 reaches the alarm on 2027-01-23 11:06"),
+    ("March 2026 to 18.8375 mL", "March 2026 to 18.8 mL"),
+    ("x 0.39375 per day, 0.3 mL/hour", "x 0.39375 per day, 0.3 mL/hour"),
+])
+def test_fmt_text_rounds_numbers_with_a_unit_only(text, shown):
+    assert fmt_text(text) == shown

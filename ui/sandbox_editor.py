@@ -18,6 +18,7 @@ import streamlit as st
 from pumpmodel import library, sandbox
 from pumpmodel import sandbox_input as si
 from pumpmodel.programs import WEEKDAYS, DrugEntry
+from pumpmodel.units import fmt, round_frame
 from ui import sandbox_extras as extras
 from ui import sandbox_state as S
 from ui.safe_text import md
@@ -345,8 +346,8 @@ def _ptm_editor(ptm: dict | None, primary: DrugEntry | None = None) -> dict | No
               field="max per day", lo=1, hi=96, integer=True)
     _say(n0)
     if primary is not None and isinstance(vol, float):
-        st.caption(f"PTM bolus: {si.fmt(vol)} mL = {si.fmt(round(sandbox.dose_for_rate(vol, primary), 6))} "
-                   f"{primary.spec.dose_unit.split('/')[0]} of {primary.drug}")
+        st.caption(f"PTM bolus: {si.fmt(vol)} mL = "  # the volume as typed, the dose rounded by its unit
+                   f"{fmt(sandbox.dose_for_rate(vol, primary), primary.spec.dose_unit.split('/')[0])} of {primary.drug}")
     return {"bolus_volume_ml": vol, "lockout_min": lock, "max_per_day": mx}
 
 
@@ -370,7 +371,7 @@ def editor() -> dict:
 
 
 def rates_table(case) -> pd.DataFrame | None:
-    """Both views of a flex schedule: rate (mL/day) and the dose of every drug, per step."""
+    """Both views of a flex schedule: rate (mL/day) and the dose of every drug, per step (rounded by unit)."""
     p = case.proposed
     if p.mode != "flex":
         return None
@@ -380,9 +381,9 @@ def rates_table(case) -> pd.DataFrame | None:
         for s in steps:
             row = {"day": day, "start": s.start, "rate (mL/day)": s.rate_ml_per_day}
             for e in p.drugs:
-                row[f"{e.drug} ({e.spec.dose_unit})"] = round(sandbox.dose_for_rate(s.rate_ml_per_day, e), 6)
+                row[f"{e.drug} ({e.spec.dose_unit})"] = sandbox.dose_for_rate(s.rate_ml_per_day, e)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return round_frame(pd.DataFrame(rows))
 
 
 _ = date  # date_input values are dates

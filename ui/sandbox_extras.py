@@ -10,7 +10,7 @@ import streamlit as st
 from pumpmodel import library
 from pumpmodel.programs import Program
 from pumpmodel.schedule import profile_for
-from pumpmodel.units import num
+from pumpmodel.units import fmt, rounded
 from ui import sandbox_state as S
 
 UNITS = ["mg/mL", "mcg/mL"]
@@ -61,9 +61,9 @@ def _summary(entry: dict) -> dict:
     try:
         prog = Program.model_validate(entry.get("program"))
         daily = profile_for(prog).daily_volume_ml
-        doses = ", ".join(f"{n} {num(daily * c)} {library.drug(n).dose_unit}" for n, c in prog.concentrations().items())
+        doses = ", ".join(f"{n} {fmt(daily * c, library.drug(n).dose_unit)}" for n, c in prog.concentrations().items())
         return {"sent at": str(entry.get("at", "")).replace("T", " ")[:16], "mode": prog.mode.replace("_", " "),
-                "mL/day": round(daily, 6), "daily dose": doses}
+                "mL/day": rounded(daily, "mL/day"), "daily dose": doses}
     except Exception:  # a malformed entry is shown as such; validation names it
         return {"sent at": str(entry.get("at", "")), "mode": "?", "mL/day": None, "daily dose": "not readable"}
 

@@ -11,6 +11,7 @@ from pumpmodel.evaluate import evaluate
 from pumpmodel.evaluation import Evaluation
 from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
+from pumpmodel.units import fmt, fmt_text
 from ui import sandbox_acks
 from ui.safe_text import code, md
 
@@ -61,8 +62,8 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     st.markdown("\n".join(lines))  # one element: the note as a small grey line under the table
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
-        hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else f"{b.hours_to_clear_without:.4g} h"
-        st.info(f"**Bridge bolus** (drug or concentration changes): {b.volume_ml:g} mL of old solution fills the "
+        hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else fmt(b.hours_to_clear_without, "h")
+        st.info(f"**Bridge bolus** (drug or concentration changes): {fmt(b.volume_ml, 'mL')} of old solution fills the "
                 f"catheter and tubing. Without a bridge bolus the new program needs {hrs} to clear it.",
                 icon=":material/swap_horiz:")
 
@@ -91,7 +92,7 @@ def guardrails(ev: Evaluation) -> None:
         with st.container(border=True):
             drug = f" ({f.drug})" if f.drug else ""
             block = "  \n:red[Blocks sending: reprogram to clear it.]" if f.severity == "hard" else ""
-            st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{f.message}  \n"
+            st.markdown(f"{BADGE[f.severity]} `{f.code}`{drug}  \n{fmt_text(f.message)}  \n"
                         f":small[:gray[Source: {f.source}]]{block}")
             if f.severity == "soft":
                 sandbox_acks.ack_row(f, acks)
@@ -120,12 +121,12 @@ def explanations(ev: Evaluation) -> None:
     with box:
         for x in ev.explanations:
             st.markdown(f"**{figure_label(x.figure)}**")
-            st.code(x.formula, language=None, wrap_lines=True)
+            st.code(fmt_text(x.formula), language=None, wrap_lines=True)
             if x.source:
                 st.caption(f"Source: {x.source}")
         limits = [f for f in ev.warnings if f.limit is not None]
         if limits:
             st.markdown("**Limits checked**")
-            st.dataframe(pd.DataFrame([{"code": f.code, "drug": f.drug or "", "value": f.value, "limit": f.limit,
-                                        "unit": f.unit, "source": f.source} for f in limits]),
+            st.dataframe(pd.DataFrame([{"warning": f.code, "drug": f.drug or "", "value": fmt(f.value, f.unit),
+                                        "limit": fmt(f.limit, f.unit), "source": f.source} for f in limits]),
                          hide_index=True, width="stretch")

@@ -15,6 +15,7 @@ from pumpmodel.evaluation import Evaluation
 from pumpmodel.programs import Case
 from pumpmodel.report import session_report
 from pumpmodel.store import Override
+from pumpmodel.units import fmt_text
 from ui import sandbox_state as S
 from ui import workspace
 from ui.safe_text import md
@@ -27,14 +28,14 @@ def _md(text: str) -> str:
 
 
 def review_table(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
-    """Current vs pending, every setting; changed rows highlighted (a markdown table: cheap to redraw)."""
-    lines = ["| setting | current | pending | changed |", "|---|---|---|---|"]
+    """Current vs pending, every setting; changed rows highlighted and marked in words (a markdown
+    table: cheap to redraw; three columns, so that it fits a phone's width)."""
+    lines = ["| setting | current | pending |", "|---|---|---|"]
     for r in sandbox.review_rows(case, ev, cur):
         cells = [_md(r["setting"]), _md(r["current"]), _md(r["pending"])]
         if r["changed"]:
-            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells] + [":orange[yes]"]
-        else:
-            cells.append(" ")
+            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells]
+            cells[0] += " :orange[(changed)]"
         lines.append("| " + " | ".join(cells) + " |")
     st.markdown("\n".join(lines))
 
@@ -94,7 +95,8 @@ def send_panel(case: Case, ev: Evaluation) -> None:
     elif check.allowed:
         st.markdown(f"Ready to send to the simulated pump **{pid}**.")
     else:
-        st.warning("Sending is blocked:\n" + "\n".join(f"- {r}" for r in check.reasons), icon=":material/block:")
+        st.warning("Sending is blocked:\n" + "\n".join(f"- {fmt_text(r)}" for r in check.reasons),
+                   icon=":material/block:")
     row = st.container(horizontal=True)  # one block instead of st.columns' four
     row.button("Send to the simulated pump", type="primary", disabled=same or not check.allowed, key="sbx_send",
                on_click=_send, args=(case, ev), icon=":material/send:")
