@@ -3,7 +3,7 @@ import streamlit as st
 
 from pumpmodel.telemetry import STORY_DIR
 from ui import data, state
-from ui.clinician_upload import handle, template_files
+from ui.clinician_upload import first_problems, handle, template_files
 from ui.common import disclaimer
 from ui.safe_text import md
 
@@ -35,8 +35,8 @@ if up is not None:
             st.switch_page("pages/overview.py")
     else:
         problems = result["problems"]
-        st.error(f"{md(result['name'])} was not loaded: {len(problems)} problem(s). Nothing changed; the selected "
-                 "pump stays available.", icon=":material/error:")
+        st.error(f"{md(result['name'])} was not loaded: {len(problems)} problem(s):{first_problems(problems)}\n\n"
+                 "Nothing changed; the selected pump stays available.", icon=":material/error:")
         st.dataframe(problems, hide_index=True, width="stretch", column_config={
             "row": st.column_config.NumberColumn("row (0-based data row)", format="%d"),
             "message": st.column_config.TextColumn("message", width="large")})

@@ -553,6 +553,11 @@ def _unique_columns(names: list[str], file: str) -> None:
 # Checks (columnar)
 
 
+def _as_typed(value) -> str:
+    """An offending value for a message: a timestamp as the ISO text a file holds, else its repr."""
+    return value.isoformat() if isinstance(value, datetime) else repr(value)  # pd.Timestamp is a datetime
+
+
 def _row_problems(files, column, idx: np.ndarray, message: str, rows: np.ndarray | None = None,
                   values: pd.Series | None = None) -> list[Problem]:
     idx = np.asarray(idx)
@@ -562,7 +567,7 @@ def _row_problems(files, column, idx: np.ndarray, message: str, rows: np.ndarray
     for k, i in enumerate(idx[:MAX_ROWS_PER_CHECK]):
         f = files[i]
         r = int(rows[i]) if rows is not None else int(i)
-        val = "" if values is None else f" (got {values.iloc[i]!r})"
+        val = "" if values is None else f" (got {_as_typed(values.iloc[i])})"
         out.append(Problem(file=str(f), column=column, row=r, message=message + val))
     if len(idx) > MAX_ROWS_PER_CHECK:
         f = files[idx[0]]

@@ -82,11 +82,14 @@ def test_hostile_uploads_get_clear_messages_no_off_site_request_and_bounded_memo
         upload(pg, "bomb.zip", bomb, "application/zip")
         alert = pg.locator("[data-testid='stAlertContentError']").inner_text()
         assert "bomb.zip was not loaded" in alert and "Nothing changed" in alert
+        assert "inflates to" in alert and "at most 100 MB" in alert, alert  # the reason, in plain words
         rss.append(rss_mb(pid))
 
         upload(pg, "year9999.csv", combined_csv(year_9999), "text/csv")
         alert = pg.locator("[data-testid='stAlertContentError']").inner_text()
         assert "year9999.csv was not loaded" in alert
+        assert "column timestamp, row" in alert and "(got 9999-12-31T23:30:00)" in alert, alert  # field, row, value
+        screenshot(pg, "hardening-year9999")
         rss.append(rss_mb(pid))
 
         upload(pg, "story.csv", combined_csv(markdown_story), "text/csv")

@@ -231,6 +231,20 @@ def test_3_typed_override_reason_in_training_results_is_shown_as_text():
     assert_no_live_markup(at)
 
 
+def test_3_refused_upload_names_its_first_problems_as_text():
+    import pandas as pd
+
+    from ui.clinician_upload import first_problems
+
+    rows = [{"file": "t.csv", "column": "story", "row": 3, "message": f"bad {INJECTION}"},
+            {"file": "t.csv", "column": None, "row": None, "message": "no events"}] * 3
+    text = first_problems(pd.DataFrame(rows, columns=["file", "column", "row", "message"]))
+    assert "t.csv, column story, row 3: bad" in text and "t.csv: no events" in text
+    assert text.count("\n- ") == 4 and "3 more, all in the table below" in text
+    html = html_of(text)
+    assert not re.search(r"<(a|img)\b[^>]*evil-site\.com", html), html
+
+
 def test_3_pump_parameter_with_markdown_is_shown_as_text(app):
     at = app({"pump": f"[login](https://{EVIL})"}).run()
     assert not at.exception

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pumpmodel.telemetry import Telemetry, TelemetryError, to_combined
 from ui import data
+from ui.safe_text import md
 
 TEMPLATE_ID = "TEMPLATE-1"
 _LAST = "upload_last"  # {"digest", "name", "ok", "pump_ids" | "problems"}
@@ -37,6 +38,21 @@ def template_files(folder: str) -> tuple[bytes, bytes]:
     buf = io.BytesIO()
     combined.to_parquet(buf, index=False)
     return combined.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode(), buf.getvalue()
+
+
+def first_problems(problems: pd.DataFrame, n: int = 3) -> str:
+    """The first ``n`` problems of a refused upload as markdown list lines (escaped: a file's cells are
+    text), each naming file, column and row, for the message above the full table."""
+    lines = []
+    for p in problems.head(n).to_dict("records"):
+        where = str(p["file"])
+        if pd.notna(p["column"]):
+            where += f", column {p['column']}"
+        if pd.notna(p["row"]):
+            where += f", row {int(p['row'])}"
+        lines.append(f"\n- {md(where + ': ' + str(p['message']), 300)}")
+    more = f"\n- ... and {len(problems) - n} more, all in the table below" if len(problems) > n else ""
+    return "".join(lines) + more
 
 
 def handle(name: str, payload: bytes) -> dict:
