@@ -164,6 +164,20 @@ def test_2_cli_5000_digit_number_exits_2_without_a_traceback(tmp_path):
     assert json.loads(r.stdout)["error"]["errors"][0]["loc"] == ["reservoir_ml"]
 
 
+# -- 3. user text in charts ----------------------------------------------------------------
+
+def test_3_trial_side_effect_in_the_chart_hover_is_text(story):
+    """Plotly renders a subset of HTML in hover text (<a href>, <b>, <br>): a side effect typed in a trial
+    or uploaded with one is shown as its characters."""
+    from pumpmodel.figures.trial import trial_response_figure
+
+    trial = story.pump(story.pump_ids()[0]).trial().model_copy(deep=True)
+    trial.side_effects[0].effect = "<a href='https://evil-site.com'>log in</a> <b>x</b>"
+    fig = trial_response_figure(trial)
+    texts = [t for tr in fig.data if tr.name == "side effect" for t in tr.text]
+    assert texts and all("<" not in t and "&lt;a href=" in t for t in texts), texts
+
+
 # -- 4, 5, 6. telemetry outside its contract ---------------------------------------------
 
 def test_4_last_sample_in_year_9999_is_refused(combined):

@@ -3,6 +3,7 @@ systemic-to-intrathecal conversion band against the drug's starting range.
 Pure functions returning Plotly figures (no Streamlit)."""
 from __future__ import annotations
 
+import html
 import math
 
 import plotly.graph_objects as go
@@ -70,7 +71,7 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[s.at for s in trial.side_effects], y=[rule.max] * len(trial.side_effects), mode="markers",
             name="side effect", marker=dict(symbol="x", size=12, color=SIDE_EFFECT_COLOUR),
-            text=[f"{s.effect} ({s.severity})" for s in trial.side_effects],
+            text=[f"{html.escape(s.effect)} ({s.severity})" for s in trial.side_effects],  # typed text: no HTML
             hovertemplate="%{x|%Y-%m-%d %H:%M}: %{text}<extra>side effect</extra>"))
     base_layout(fig, title=title, x_title="time (pump clock)", y_title=rule.axis_title, height=440)
     top_dose = max([d.amount for d in trial.doses if d.kind == "bolus"]
