@@ -164,6 +164,24 @@ def test_a_negative_rate_is_refused_at_the_field_and_kept(app):
             assert said in " ".join(m.value for m in at.markdown)
 
 
+def test_after_a_reload_with_an_invalid_field_the_last_valid_program_is_shown_stale(app):
+    """The draft in the workspace holds "-1": a reload (a new session on the same ``?ws=``)
+    finds the last valid version of the case there and shows its figures, marked stale."""
+    at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
+    at.text_input(key=key(at, "rate")).input("0.31").run()
+    at.text_input(key=key(at, "rate")).input("-1").run()
+    ws = workspace_of(at)
+    again = app({"ws": ws.token})
+    again.switch_page(SANDBOX)
+    again.run()
+    assert not again.exception, [e.value for e in again.exception]
+    assert again.text_input(key=key(again, "rate")).value == "-1"  # the typed text is kept
+    assert any("Stale" in c.value for c in again.caption)
+    assert any(h.value.startswith("Guardrails: ") for h in again.subheader)
+    shown = again.session_state["sbx_last_valid"]
+    assert shown.proposed.rate_ml_per_day == 0.31  # the newest valid version, not the case as loaded
+
+
 def test_malformed_link_shows_problems_and_a_blank_sandbox(app):
     at = open_sandbox(app, token=base64.urlsafe_b64encode(b"{broken").decode())
     assert any("not valid JSON" in e.value for e in at.error)

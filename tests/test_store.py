@@ -323,6 +323,22 @@ def test_draft_base_is_the_case_as_loaded_and_replace_adds_no_undo_step(ws):
     assert ws.draft().case == {"v": 2}  # draft_base only reads
 
 
+def test_earlier_cases_are_the_current_cases_versions_before_it_newest_first(ws):
+    assert ws.earlier_cases() == []
+    ws.save_draft({"v": 1}, case_key="k1", label="start")
+    ws.save_draft({"v": 2})
+    ws.save_draft({"v": 10}, case_key="k2", label="start")
+    ws.save_draft({"v": 11})
+    ws.save_draft({"v": 12})
+    assert ws.earlier_cases() == [{"v": 11}, {"v": 10}]  # not k1's versions, not the current one
+    ws.undo_draft()
+    assert ws.earlier_cases() == [{"v": 10}]  # before the current position only (12 is a redo)
+    assert ws.earlier_cases(limit=0) == []
+    ws.undo_draft()
+    ws.undo_draft()  # back in k1, at {"v": 2}
+    assert ws.earlier_cases() == [{"v": 1}]
+
+
 def test_draft_history_is_capped(ws, monkeypatch):
     monkeypatch.setattr(api, "MAX_DRAFT_VERSIONS", 3)
     for i in range(6):

@@ -265,7 +265,16 @@ def keep_valid(case: Case) -> None:
 
 
 def last_valid() -> Case | None:
-    return st.session_state.get("sbx_last_valid")
+    """The last valid program of this case: kept in the session while editing; after a reload
+    (or in another tab) the newest earlier version of the case in the workspace that is valid."""
+    case = st.session_state.get("sbx_last_valid")
+    if case is None:
+        for data in workspace.current().earlier_cases(SLOT):
+            case, errors = validate(data)
+            if case is not None:
+                st.session_state["sbx_last_valid"] = case
+                break
+    return case
 
 
 def validate(data: dict) -> tuple[Case | None, list[dict]]:

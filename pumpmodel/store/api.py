@@ -410,6 +410,21 @@ class Workspace:
                                                                         DraftVersionRow.seq <= d.position, same))
             return self._draft(s, slot, first)
 
+    def earlier_cases(self, slot: str = "sandbox", limit: int = 50) -> list[dict]:
+        """The current case's versions before the current one, newest first (at most ``limit``):
+        where the sandbox finds the last valid program after a reload with an invalid field."""
+        with self.transaction() as s:
+            d = s.scalar(select(DraftRow).where(DraftRow.workspace_id == self.id, DraftRow.slot == slot))
+            cur = None if d is None else self._version(s, d.id, d.position)
+            if cur is None:
+                return []
+            same = (DraftVersionRow.case_key.is_(None) if cur.case_key is None
+                    else DraftVersionRow.case_key == cur.case_key)
+            rows = s.scalars(select(DraftVersionRow.case_json)
+                             .where(DraftVersionRow.draft_id == d.id, DraftVersionRow.seq < d.position, same)
+                             .order_by(DraftVersionRow.seq.desc()).limit(limit)).all()
+            return [json.loads(r) for r in rows]
+
     def undo_draft(self, slot: str = "sandbox") -> Draft | None:
         """Step back one version; None when there is nothing to undo."""
         return self._move(slot, -1)
