@@ -128,6 +128,57 @@ def test_worst_case_adds_ptm_spread_over_the_day():
     assert math.isclose(worst_case_profile(prog).daily_volume_ml, 0.7, abs_tol=1e-12)
 
 
+class _Hung(Exception):
+    pass
+
+
+def _within_seconds(limit_s, fn, *args):
+    """``fn(*args)``, failing the test (instead of hanging the suite) if it runs past ``limit_s``.
+    SIGALRM interrupts a pure-Python loop between bytecodes (pytest runs tests in the main thread)."""
+    import signal
+
+    def alarm(*_):
+        raise _Hung
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        return fn(*args)
+    except _Hung:
+        raise AssertionError(f"{fn.__qualname__}{args[1:]} still running after {limit_s} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_time_to_deliver_ends_when_the_period_volume_is_below_the_float_spacing():
+    """Regression (fixed in 34fd8d0): a period volume below the float spacing of the target
+    (1e-300 mL a day against 1 mL) made `rest += total` a no-op and the period-correction loop
+    endless. 1 mL at 1e-300 mL/day takes 1e300 days: beyond the 100-year horizon -> None."""
+    tiny_day = RateProfile.constant(1e-300)
+    assert _within_seconds(5, tiny_day.time_to_deliver, T0, 1.0) is None
+    # the same on a weekday schedule (period one week): 1e-300 mL/day on Mondays only
+    tiny_week = RateProfile.from_pieces(7 * DAY_S, [(0.0, DAY_S, 1e-300)])
+    assert _within_seconds(5, tiny_week.time_to_deliver, T0, 0.5) is None
+
+
+def test_time_to_deliver_at_and_beyond_the_horizon():
+    """The early `None` for tiny period volumes must not cut off a moment inside the horizon.
+    At 1 mL/day from midnight, 36525 mL take exactly 36525 days = the horizon (still reported,
+    at midnight 36525 days on); 36524.5 mL take 36524.5 days (at noon); 36525.5 mL: None."""
+    start = to_seconds(datetime(2026, 11, 21))
+    one = RateProfile.constant(1.0)
+    assert one.time_to_deliver(start, 36525.0) == start + 36525 * DAY_S
+    assert one.time_to_deliver(start, 36524.5) == start + 36524.5 * DAY_S
+    assert one.time_to_deliver(start, 36525.5) is None
+    # the same with the volume spread over a weekday schedule (7 mL on Mondays, start on a Monday)
+    week = RateProfile.from_pieces(7 * DAY_S, [(0.0, DAY_S, 7.0)])
+    monday = to_seconds(datetime(2026, 11, 23))
+    # 36519 days = 5217 weeks deliver 36519 mL; 6 mL more by 6/7 of the next Monday
+    t = week.time_to_deliver(monday, 36525.0)
+    assert abs(t - (monday + (36519 + 6 / 7) * DAY_S)) < 1e-3
+
+
 # --- properties -----------------------------------------------------------
 
 minutes = st.integers(min_value=1, max_value=1439)
