@@ -9,6 +9,10 @@ there, so a second run only checks what changed. Then a table per module:
     python tests/mutate.py schedule evaluate  # some modules
     python tests/mutate.py --report           # the table from cached results, runs nothing
     python tests/mutate.py --survivors schedule  # list surviving mutants (then: cd .mutmut/schedule && mutmut show NAME)
+    python tests/mutate.py --fresh schedule   # forget cached verdicts: every mutant re-run (after editing tests)
+
+A second run re-checks the earlier survivors and 'no tests' mutants against the current tests;
+killed verdicts stay cached until the mutated function changes (``--fresh`` re-runs them all).
 
 MUTATE_CHILDREN (default 1) sets mutmut's --max-children: keep it small on a shared machine.
 """
@@ -30,8 +34,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "schedule": ("pumpmodel/schedule.py", ["tests/test_schedule.py", "tests/test_schedule_exact.py"]),
     "programs": ("pumpmodel/programs.py", ["tests/test_programs.py", "tests/test_evaluate.py"]),
     "guardrails": ("pumpmodel/guardrails/*.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py"]),
-    "evaluate": ("pumpmodel/evaluate.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py",
-                                           "tests/test_schedule_exact.py"]),
+    "evaluate": ("pumpmodel/evaluate.py", ["tests/test_evaluate.py", "tests/test_evaluate_explanations.py",
+                                           "tests/test_guardrails_round2.py", "tests/test_schedule_exact.py"]),
     "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py"]),
     "telemetry": ("pumpmodel/telemetry.py", ["tests/test_telemetry.py"]),
     "objectives": ("pumpmodel/training/objectives.py", ["tests/test_training.py"]),
@@ -132,12 +136,21 @@ def main(argv: list[str]) -> int:
     if not report:
         children = os.environ.get("MUTATE_CHILDREN", "1")
         for name in names:
+            if "--fresh" in argv:
+                shutil.rmtree(WORK / name / "mutants", ignore_errors=True)
+            cached = {m for m, st in results(name).items() if st not in KILLED and st != "not checked"}
             work = prepare(name)
             if work is None:
                 print(f"== {name}: {MODULES[name][0]} not present (yet), skipped")
                 continue
             print(f"== {name}: mutating {MODULES[name][0]} (tests: {', '.join(MODULES[name][1])})", flush=True)
             mutmut(work, "run", "--max-children", children)
+            # mutmut keeps a cached verdict until the mutated function changes: re-check the
+            # survivors of the last run against the current tests (new tests may kill them)
+            again = sorted(cached & {m for m, st in results(name).items() if st not in KILLED})
+            if again:
+                print(f"== {name}: re-checking {len(again)} earlier survivor(s) against the current tests", flush=True)
+                mutmut(work, "run", "--max-children", children, *again)
     return table(names)
 
 

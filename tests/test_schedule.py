@@ -3,11 +3,12 @@ import math
 from datetime import datetime, timedelta
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pumpmodel import Program
-from pumpmodel.schedule import DAY_S, HORIZON_DAYS, RateProfile, from_seconds, profile_for, to_seconds, worst_case_profile
+from pumpmodel.schedule import (DAY_S, HORIZON_DAYS, RateProfile, calendar_day_volumes, from_seconds, profile_for,
+                                to_seconds, worst_case_profile)
 from helpers import drug
 
 T0 = to_seconds(datetime(2026, 11, 21, 9, 0))  # a Saturday
@@ -179,6 +180,95 @@ def test_time_to_deliver_at_and_beyond_the_horizon():
     assert abs(t - (monday + (36519 + 6 / 7) * DAY_S)) < 1e-3
 
 
+
+def test_to_seconds_counts_microseconds():
+    # EPOCH + 1 day 2 s 500 ms = 86,400 + 2 + 0.5 s (a datetime's microseconds add, in seconds)
+    assert to_seconds(datetime(2001, 1, 2, 0, 0, 2, 500_000)) == 86_402.5
+    assert to_seconds(datetime(2001, 1, 1, 0, 0, 0, 250_000)) == 0.25
+
+
+def test_calendar_day_volumes_one_entry_per_day_of_the_period():
+    # a daily schedule: one day starting at EPOCH, 0.39375 mL (7 h x 0.30 + 15 h x 0.45 + 2 h x 0.30)
+    starts, vols = calendar_day_volumes(profile_for(flex(("00:00", 0.30), ("07:00", 0.45), ("22:00", 0.30))))
+    assert list(starts) == [0.0] and len(vols) == 1 and math.isclose(vols[0], 0.39375, abs_tol=1e-12)
+    # a weekday schedule: seven days, Monday first (EPOCH is a Monday), each at its midnight
+    starts, vols = calendar_day_volumes(profile_for(asymmetric_week()))
+    assert list(starts) == [i * 86_400.0 for i in range(7)]
+    expected = [0.1, 0.2, 0.6, 0.4, 0.5, 0.6, 0.7]  # Wednesday 12 h x 0.3 + 12 h x 0.9 = 0.6 mL
+    assert all(math.isclose(v, e, abs_tol=1e-12) for v, e in zip(vols, expected, strict=True))
+
+
+def test_breakpoints_between_hand_computed():
+    # steps at 00:00, 07:00, 22:00; from Saturday 09:00 to Monday 07:00 (both ends excluded)
+    p = profile_for(flex(("00:00", 0.30), ("07:00", 0.45), ("22:00", 0.30)))
+    sat = datetime(2026, 11, 21)
+    expected = [sat + timedelta(hours=h) for h in (22, 24, 31, 46, 48)]  # Sat 22:00, Sun 00/07/22, Mon 00
+    got = p.breakpoints_between(T0, to_seconds(sat + timedelta(hours=55)))
+    assert [from_seconds(t) for t in got] == expected
+    # starting exactly on a breakpoint (Sat 22:00) leaves it out; ending on one (Mon 00:00) too
+    got = p.breakpoints_between(to_seconds(sat + timedelta(hours=22)), to_seconds(sat + timedelta(hours=48)))
+    assert [from_seconds(t) for t in got] == [sat + timedelta(hours=h) for h in (24, 31, 46)]
+    # before EPOCH (the sandbox asks from -1 s): the period starts at 0 s and 07:00, 22:00
+    assert list(p.breakpoints_between(-1.0, float(DAY_S))) == [0.0, 7 * 3600.0, 22 * 3600.0]
+
+
+def test_empty_pieces_are_a_stopped_profile():
+    p = RateProfile.from_pieces(DAY_S, [])
+    assert p.period_s == DAY_S and list(p.starts_s) == [0.0] and list(p.rates_ml_per_day) == [0.0]
+    assert p.period_volume_ml == 0.0 and p.time_to_deliver(T0, 0.1) is None
+
+
+def test_from_pieces_ignores_reversed_and_empty_pieces():
+    # a piece ending before it starts delivers nothing (it must not subtract 5 mL/day from 01:00 to 02:00)
+    p = RateProfile.from_pieces(DAY_S, [(0.0, DAY_S, 1.0), (7200.0, 3600.0, 5.0), (3600.0, 3600.0, 2.0)])
+    assert list(p.starts_s) == [0.0] and list(p.rates_ml_per_day) == [1.0]
+    assert p.period_volume_ml == 1.0
+
+
+def test_overlap_cancelling_to_float_noise_is_exactly_zero():
+    """0.1 mL/day 00:00-12:00 plus 0.2 mL/day 06:00-18:00: rates 0.1, 0.3, 0.2, then 0 from 18:00.
+    The cumulative sum 0.1 + 0.2 - 0.1 - 0.2 leaves 5.6e-17 in float; the pump delivers nothing."""
+    p = RateProfile.from_pieces(DAY_S, [(0.0, 12 * 3600.0, 0.1), (6 * 3600.0, 18 * 3600.0, 0.2)])
+    assert float(p.rate_at(20 * 3600.0)) == 0.0
+    assert list(p.starts_s) == [0.0, 6 * 3600.0, 12 * 3600.0, 18 * 3600.0]
+
+
+def bolus_program(boluses, rate=0.1, ptm=None):
+    return Program.model_validate({"drugs": [drug()], "mode": "periodic_bolus", "rate_ml_per_day": rate,
+                                   "boluses": boluses, "ptm": ptm})
+
+
+def test_zero_volume_bolus_does_not_hide_the_next_one():
+    # a 0 mL bolus listed first; the 0.05 mL one after it still counts: 0.1 + 0.05 = 0.15 mL/day
+    prog = bolus_program([{"first_at": "06:00", "every_hours": 24, "volume_ml": 0.0, "duration_min": 10},
+                          {"first_at": "18:00", "every_hours": 24, "volume_ml": 0.05, "duration_min": 10}])
+    assert math.isclose(profile_for(prog).daily_volume_ml, 0.15, abs_tol=1e-12)
+
+
+def test_unanchored_bolus_grid_starts_on_the_minute():
+    # without an anchor the grid is EPOCH + first_at: the 06:00 bolus starts at 06:00:00 exactly
+    # (0.05 mL over 10 min = 7.2 mL/day on top of 0.1), and 06:00 - 1 s is still background
+    prog = bolus_program([{"first_at": "06:00", "every_hours": 24, "volume_ml": 0.05, "duration_min": 10}])
+    p = profile_for(prog)
+    assert math.isclose(float(p.rate_at(6 * 3600.0)), 7.3, abs_tol=1e-9)
+    assert math.isclose(float(p.rate_at(6 * 3600.0 - 1)), 0.1, abs_tol=1e-12)
+
+
+def test_worst_case_keeps_the_anchor_and_stops_with_the_pump():
+    """Every 5 h from 00:00 repeats every lcm(24 h, 5 h) = 120 h: the grid depends on the anchor day.
+    2026-11-21 is 9,455 days after EPOCH (9,455 mod 5 = 0 -> 00:00 that day is on an EPOCH-anchored
+    grid too); anchored on 2026-11-22 (9,456 days: 24 h mod 5 h = 4 h off) a bolus starts at 00:00."""
+    prog = bolus_program([{"first_at": "00:00", "every_hours": 5, "volume_ml": 0.05, "duration_min": 10}],
+                         ptm={"bolus_volume_ml": 0.01, "lockout_min": 60, "max_per_day": 2})
+    anchor = datetime(2026, 11, 22, 9, 30)
+    midnight = to_seconds(datetime(2026, 11, 22))
+    # 0.1 background + 7.2 bolus (0.05 mL / 10 min) + 0.02 PTM spread = 7.32 mL/day at 00:00 on the anchor day
+    assert math.isclose(float(worst_case_profile(prog, anchor).rate_at(midnight)), 7.32, abs_tol=1e-9)
+    stopped = Program.model_validate({"drugs": [drug()], "mode": "stopped",
+                                      "ptm": {"bolus_volume_ml": 0.01, "lockout_min": 60, "max_per_day": 2}})
+    assert worst_case_profile(stopped).daily_volume_ml == 0.0  # a stopped pump gives no PTM bolus either
+
+
 # --- properties -----------------------------------------------------------
 
 minutes = st.integers(min_value=1, max_value=1439)
@@ -259,6 +349,7 @@ def rounded_flex(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(rounded_flex(), st.integers(0, 7 * DAY_S), st.floats(0.001, 10, allow_nan=False))
+@example(flex(("00:00", 0.031), ("00:01", 0.0)), 0, 1.0)  # found by hypothesis: beyond the horizon
 def test_time_to_deliver_is_the_earliest_moment(prog, offset_s, volume):
     """Earliest, checked by brute force over whole seconds: the reported moment is within the
     whole second the volume is first reached (a second earlier it was not yet delivered);
@@ -267,6 +358,9 @@ def test_time_to_deliver_is_the_earliest_moment(prog, offset_s, volume):
     t0 = T0 + offset_s
     t = p.time_to_deliver(t0, volume)
     tol = 1e-11 * max(1.0, volume)
+    if t is None:  # e.g. 0.031 mL/day for one minute a day: 1 mL takes 46,452 days, past the horizon
+        assert float(p.volume_between(t0, t0 + HORIZON_DAYS * DAY_S)) < volume - tol
+        return
     s = earliest_second(p, t0, volume, tol)
     assert s - 1 - 1e-6 <= t <= s + 1e-6
     assert float(p.volume_between(t0, s - 1)) < volume - tol  # one second earlier: not yet
