@@ -272,7 +272,7 @@ def drug_table():
             "dose hard max (/day)": d.dose_per_day.hard_max,
             "usual start (/day)": _start_text(d.start_dose_per_day),
             "max step": _titration_text(d.titration),
-            "hard max assumed": d.dose_per_day.hard_assumed or d.concentration.hard_assumed,
+            "hard max assumed": "yes" if d.dose_per_day.hard_assumed or d.concentration.hard_assumed else "no",
             "source": d.dose_per_day.source,
         })
     return pd.DataFrame(rows)

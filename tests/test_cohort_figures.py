@@ -70,3 +70,14 @@ def test_ptm_fills_all_24_hours():
     fig = figs.ptm_by_hour(df)
     assert all(len(t.x) == 24 for t in fig.data)
     assert fig.data[0].y[3] == 5
+
+
+def test_dose_panels_name_the_time_axis_once_per_column():
+    # four drugs in a 2 x 2 grid: the top row's axis title ran into the bottom row's panel titles
+    df = pd.DataFrame([{"drug": d, "unit": "mg", "month_since_implant": m, "q1": 1.0, "median": 2.0, "q3": 3.0,
+                        "pump_days": 300, "pumps": 10} for d in ("a", "b", "c", "d") for m in range(6)])
+    fig = figs.dose_trajectory(df)
+    titled = sorted(name for name in fig.layout if name.startswith("xaxis") and fig.layout[name].title.text)
+    assert titled == ["xaxis3", "xaxis4"]  # the bottom row
+    three = figs.dose_trajectory(df[df["drug"] != "d"])  # the right column's lowest panel is in the top row
+    assert sorted(n for n in three.layout if n.startswith("xaxis") and three.layout[n].title.text) == ["xaxis2", "xaxis3"]

@@ -48,4 +48,6 @@ def test_bad_library_entry_is_rejected_by_pydantic():
 
 def test_tables_for_display():
     assert len(library.drug_table()) == 6
+    # in words, not Python's True/False
+    assert set(library.drug_table()["hard max assumed"]) == {"yes", "no"}
     assert len(library.profile_table()) == 5

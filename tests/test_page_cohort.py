@@ -44,6 +44,7 @@ def test_filters_change_results(app):
     at.multiselect(key="drug").set_value([]).run()
     assert set(at.dataframe[-1].value["population"]) == {"story"}  # friendly column names
     assert "days below alarm" in at.dataframe[-1].value.columns
+    assert not any("_" in str(v) for v in at.dataframe[-1].value["indication"])  # "spasticity spinal", in words
 
 
 def test_narrow_date_range_and_empty_selection(app):

@@ -201,3 +201,11 @@ def test_routine_refill_visit_to_the_printout(app):
     assert not at.error, [e.value for e in at.error]
     _submit(at, ex)
     assert at.metric[0].value == "100 %"
+
+
+def test_player_shows_the_figures_rounded_by_unit(app):
+    # story-a: (7 h x 0.3 + 15 h x 0.45 + 2 h x 0.3) / 24 h = 0.39375 mL/day; reservoir 18.8375 mL
+    at = _open(app, PLAYER, ex="read-the-pump")
+    text = _markdown(at)
+    assert "0.394 mL/day" in text and "18.8 mL" in text and "baclofen 2,000 mcg/mL" in text
+    assert "0.3937" not in text and "18.84" not in text

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from pumpmodel import evaluate, sharelink
+from pumpmodel.figures.data import figure_table
 from pumpmodel.figures.trial import conversion_figure, trial_response_figure
 from pumpmodel.programs import Case
 from pumpmodel.telemetry import STORY_DIR, Telemetry, TelemetryError, load_telemetry, write_telemetry
@@ -198,6 +199,8 @@ def test_conversion_figure_rows_and_log_axis():
     assert list(classic.x) == pytest.approx([0.2])
     start = next(t for t in fig.data if t.name == "usual start")
     assert list(start.x) == [0.1, 0.5]
-    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text == "intrathecal morphine (mg/day, log scale)"
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text == "intrathecal morphine<br>(mg/day, log scale)"
+    assert "intrathecal morphine (mg/day, log scale)" in figure_table(fig).columns  # one line in the CSV
+    assert fig.layout.yaxis.range[1] > 2  # room above the top row for its value label
     lo, hi = fig.layout.xaxis.range
     assert lo == pytest.approx(math.log10(0.1) - 0.3) and hi == pytest.approx(math.log10(6.0) + 0.3)

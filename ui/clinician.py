@@ -15,6 +15,7 @@ from pumpmodel.figures.clinician import Item
 from pumpmodel.figures.style import event_label
 from pumpmodel.programs import Case
 from pumpmodel.telemetry import PumpTelemetry
+from pumpmodel.units import fmt_text
 from ui import data, present, state
 from ui.charts import chart, figure_csv
 from ui.common import disclaimer
@@ -122,7 +123,7 @@ def findings(warnings: list[Finding]) -> None:
         return
     for w in warnings:
         drug = f" ({w.drug})" if w.drug else ""
-        text = f"**{w.code}**{drug} [{w.severity}]: {w.message}  \n*Source: {w.source}*"
+        text = f"**{w.code}**{drug} [{w.severity}]: {fmt_text(w.message)}  \n*Source: {w.source}*"
         if w.severity == "info":
             st.info(text, icon=SEVERITY_ICON["info"])
         else:  # hard findings are shown as warnings too: the page reports, it does not block anything

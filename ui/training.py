@@ -10,7 +10,7 @@ from pumpmodel.store import Workspace
 from pumpmodel.training import load_deck
 from pumpmodel.training.models import Exercise
 from pumpmodel.training.progress import AttemptRecord, clean_name
-from pumpmodel.units import num
+from pumpmodel.units import fmt, fmt_text
 from ui import training_state as TS
 from ui.safe_text import md
 
@@ -118,7 +118,7 @@ def explanations(ev: Evaluation | None, case_dict: dict | None) -> None:
                       key="trn_explain_box", on_change="rerun")
     if box.open:
         for e in ev.explanations:
-            box.markdown(f"- **{e.figure}**: {e.formula}" + (f"  \n  _source: {e.source}_" if e.source else ""))
+            box.markdown(f"- **{e.figure}**: {fmt_text(e.formula)}" + (f"  \n  _source: {e.source}_" if e.source else ""))
         if case_dict is not None:
             try:
                 link = "/sandbox?case=" + sharelink.encode(case_dict)
@@ -132,14 +132,14 @@ def findings(ev: Evaluation) -> None:
     if not ev.warnings:
         st.success("No guardrail finding.", icon=":material/check_circle:")
     for w in ev.warnings:
-        text = f"**{w.severity.upper()} · `{w.code}`** {w.message}  \n_source: {w.source}_"
+        text = f"**{w.severity.upper()} · `{w.code}`** {fmt_text(w.message)}  \n_source: {w.source}_"
         {"hard": st.error, "soft": st.warning, "info": st.info}[w.severity](text)
 
 
 def figures_row(ev: Evaluation) -> None:
-    doses = "<br>".join(f"{n} {num(d.amount, 4)} {d.unit}" for n, d in ev.daily_dose.items())
+    doses = "<br>".join(f"{n} {fmt(d.amount, d.unit)}" for n, d in ev.daily_dose.items())
     worst = ev.low_reservoir_alarm_at_worst_case
-    cells = [("Daily volume", f"{num(ev.daily_volume_ml, 4)} mL/day"), ("Daily dose", doses),
+    cells = [("Daily volume", fmt(ev.daily_volume_ml, "mL/day")), ("Daily dose", doses),
              ("Refill by", f"{ev.refill_by:%Y-%m-%d %H:%M}" if ev.refill_by else "never"),
              ("Low-reservoir alarm (all PTM)", f"{worst:%Y-%m-%d %H:%M}" if worst else "never")]
     st.markdown("| " + " | ".join(c[0] for c in cells) + " |\n|" + "---|" * len(cells) + "\n| "

@@ -12,7 +12,7 @@ from pumpmodel.store import Workspace
 from pumpmodel.training.models import Exercise
 from pumpmodel.training.progress import AttemptRecord, attempt_from_score
 from pumpmodel.training.scoring import apply_changes, error_lines, score, starting_case
-from pumpmodel.units import num, when
+from pumpmodel.units import fmt, when
 from ui import training as T
 from ui import training_editor as E
 from ui import training_state as TS
@@ -24,15 +24,15 @@ def situation(start: dict) -> None:
     cur = case.current
     rows = [("pump", f"{case.pump.spec.label}"),
             ("indication", (case.indication or "not given").replace("_", " ")),
-            ("drug(s) now", " + ".join(f"{e.drug} {num(e.concentration)} {e.unit}" for e in cur.drugs)
+            ("drug(s) now", " + ".join(f"{e.drug} {fmt(e.concentration, e.unit)}" for e in cur.drugs)
              if cur else "none (new implant)"),
             ("program now", schedule_text(cur) if cur else "none (first programming)"),
-            ("reservoir (pump estimate)", f"{num(case.reservoir_ml, 4)} mL"),
-            ("low-reservoir alarm", f"{num(case.pump.lra_ml)} mL"),
+            ("reservoir (pump estimate)", fmt(case.reservoir_ml, "mL")),
+            ("low-reservoir alarm", fmt(case.pump.lra_ml, "mL")),
             ("pump clock", when(case.now)), ("next appointment", when(case.next_appointment))]
     if case.refill:
-        rows.append(("refill today", f"withdrawn {num(case.refill.withdrawn_ml)} mL, added "
-                                     f"{num(case.refill.added_ml)} mL"))
+        rows.append(("refill today", f"withdrawn {fmt(case.refill.withdrawn_ml, 'mL')}, added "
+                                     f"{fmt(case.refill.added_ml, 'mL')}"))
     if case.pump.end_of_service_at:
         rows.append(("battery end of service", when(case.pump.end_of_service_at)))
     st.markdown("| starting situation | |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows))

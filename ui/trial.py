@@ -68,7 +68,8 @@ def trial_summary(trial: Trial) -> None:
                 + f", {trial.started_at:%Y-%m-%d} to {trial.end:%Y-%m-%d}; response on the {rule.label}.")
     if trial.note:
         st.caption(md(trial.note))  # typed in the trial JSON or uploaded: text, never markdown
-    chart(trial_response_figure(trial), key="trial_response_chart")
+    chart(trial_response_figure(trial, title=f"Screening trial: {rule.axis_title.split(' (')[0]} and doses"),
+          key="trial_response_chart")
     rows = [{"dose": r.label, "given (pump clock)": f"{r.at:%Y-%m-%d %H:%M}",
              "score before": _pts(r.baseline), "best after": _pts(r.best), "drop": _pts(r.reduction),
              "met the rule": "yes" if r.effective else "no",
@@ -154,7 +155,8 @@ def conversion_section() -> None:
         st.error(f"{md(exc)} (your value is kept).", icon=":material/error:")
         return
     st.markdown(conv.summary().replace(conv.statement, "").strip())
-    chart(conversion_figure(conv), key="conversion_chart")
+    chart(conversion_figure(conv, title=f"Intrathecal {conv.target}: conversion band and usual start"),
+          key="conversion_chart")
     st.markdown("How the numbers come about:\n" + "\n".join(f"- {s}" for s in conv.steps))
     data_ = conversions()
     st.caption("Sources: " + " | ".join(f"{s.from_}:{s.to} {num(s.ratio)}:1: {s.source}" for s in data_.route_chain)

@@ -46,8 +46,8 @@ def friendly(df: pd.DataFrame) -> pd.DataFrame:
         if col in out:
             out[col] = out[col].map(pretty)
     for col in ("indication", "severity", "source_group"):
-        if col in out and out[col].dtype == object:
-            out[col] = out[col].str.replace("_", " ").str.replace("non critical", "non-critical")
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):  # object, string or category
+            out[col] = out[col].astype("string").str.replace("_", " ").str.replace("non critical", "non-critical")
     units = {"q1": "mg/day", "median": "mg/day", "q3": "mg/day", "pump_days": "days", "per_1000_pump_days": None}
     return round_frame(out, units).rename(columns=COLUMNS)
 
@@ -157,8 +157,10 @@ def dose_trajectory(df: pd.DataFrame, min_pumps: int = MIN_PUMPS) -> go.Figure:
         ), row=r, col=c)
         fig.update_yaxes(title_text=f"dose ({unit})", rangemode="tozero", row=r, col=c)
         span = float(x.max() - x.min()) if len(x) else 1.0
-        fig.update_xaxes(title_text="time since implant (months)", tick0=0, dtick=max(1, math.ceil(span / 8)),
-                         tickformat="d", row=r, col=c)
+        # the axis title only under the lowest panel of a column: above another panel it ran into that
+        # panel's title
+        fig.update_xaxes(title_text="time since implant (months)" if i + cols >= len(drugs) else None, tick0=0,
+                         dtick=max(1, math.ceil(span / 8)), tickformat="d", row=r, col=c)
     base_layout(fig, None, height=max(340, 300 * rows))
     fig.update_layout(margin=dict(t=50))
     return fig

@@ -3,6 +3,8 @@ long table (series, x, y), rounded like every number shown, for a CSV beside
 the chart. Pure functions (no Streamlit)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,7 +15,7 @@ from ..units import round_frame, unit_of
 def _axis_title(fig: go.Figure, axis: str) -> str:
     ax = fig.layout[axis] if axis in fig.layout else None
     text = ax.title.text if ax is not None and ax.title is not None else None
-    return text or ""
+    return " ".join(re.sub(r"<br\s*/?>", " ", text).split()) if text else ""  # a title on two lines: one column name
 
 
 def figure_table(fig: go.Figure) -> pd.DataFrame:

@@ -73,7 +73,9 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
             name="side effect", marker=dict(symbol="x", size=12, color=SIDE_EFFECT_COLOUR),
             text=[f"{html.escape(s.effect)} ({s.severity})" for s in trial.side_effects],  # typed text: no HTML
             hovertemplate="%{x|%Y-%m-%d %H:%M}: %{text}<extra>side effect</extra>"))
-    base_layout(fig, title=title, x_title="time (pump clock)", y_title=rule.axis_title, height=440)
+    base_layout(fig, title=title, x_title="time (pump clock)", y_title=rule.axis_title, height=460)
+    xs = [r.at for r in trial.readings] + [d.at for d in trial.doses] + [s.at for s in trial.side_effects]
+    pad = (max(xs) - min(xs)) * 0.06 if xs else None  # the first and last labels are not cut by the axes
     top_dose = max([d.amount for d in trial.doses if d.kind == "bolus"]
                    + [d.dose_per_day for d in infusions] + [1e-9])
     fig.update_layout(
@@ -81,9 +83,11 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
         yaxis2=dict(title_text=("bolus (" + trial.unit + ")" if not infusions else f"dose ({trial.unit}, {trial.dose_unit})"),
                     overlaying="y", side="right", range=[0, top_dose * 1.35], showgrid=False, tickmode="auto",
                     nticks=6),
-        margin=dict(r=80, b=110),  # the legend sits under the time axis
-        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+        # the legend under the time axis (base_layout), in up to four rows on a phone
+        margin=dict(r=80, b=150),
     )
+    # upright tick labels of a fixed height: rotated ones (a phone) pushed the axis title into the legend
+    fig.update_xaxes(tickangle=0, nticks=5, **({"range": [min(xs) - pad, max(xs) + pad]} if pad else {}))
     return fig
 
 
@@ -118,8 +122,11 @@ def conversion_figure(conv: Conversion, title: str | None = None) -> go.Figure:
             hovertemplate="%{x:.3g} " + unit + "<extra>usual starting range</extra>"))
         fig.add_vrect(x0=lo, x1=conv.start_max, fillcolor=OKABE_ITO["green"], opacity=0.08, line_width=0)
         xs += [lo, conv.start_max]
-    base_layout(fig, title=title, x_title=f"intrathecal {conv.target} ({unit}, log scale)", height=300)
-    fig.update_xaxes(type="log", range=[math.log10(min(xs)) - 0.3, math.log10(max(xs)) + 0.3])
-    fig.update_yaxes(categoryorder="array", categoryarray=[start_label, obs_label, classic_label], automargin=True)
-    fig.update_layout(showlegend=False, margin=dict(l=20, r=30, t=45))
+    # the axis title on two lines: one line was cut at a phone's width
+    base_layout(fig, title=title, x_title=f"intrathecal {conv.target}<br>({unit}, log scale)", height=330)
+    # ticks 1-2-5 per decade (not every digit), and room above the top row for its value
+    fig.update_xaxes(type="log", range=[math.log10(min(xs)) - 0.3, math.log10(max(xs)) + 0.3], dtick="D2")
+    rows = [start_label, obs_label, classic_label] if conv.start_max is not None else [obs_label, classic_label]
+    fig.update_yaxes(categoryorder="array", categoryarray=rows, automargin=True, range=[-0.5, len(rows) - 0.3])
+    fig.update_layout(showlegend=False, margin=dict(l=20, r=30, t=60 if title else 30, b=90))
     return fig
