@@ -33,7 +33,9 @@ WORK = ROOT / ".mutmut"
 MODULES: dict[str, tuple[str, list[str]]] = {
     "schedule": ("pumpmodel/schedule.py", ["tests/test_schedule.py", "tests/test_schedule_exact.py"]),
     "programs": ("pumpmodel/programs.py", ["tests/test_programs.py", "tests/test_evaluate.py"]),
-    "guardrails": ("pumpmodel/guardrails/*.py", ["tests/test_evaluate.py", "tests/test_guardrails_round2.py"]),
+    "guardrails": ("pumpmodel/guardrails/*.py", ["tests/test_guardrails_findings.py", "tests/test_evaluate.py",
+                                                 "tests/test_guardrails_round2.py",
+                                                 "tests/test_evaluate_explanations.py"]),
     "evaluate": ("pumpmodel/evaluate.py", ["tests/test_evaluate.py", "tests/test_evaluate_explanations.py",
                                            "tests/test_guardrails_round2.py", "tests/test_schedule_exact.py"]),
     "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py"]),

@@ -163,3 +163,21 @@ def test_bolus_grid_is_anchored_on_the_day_of_now():
     assert ev.low_reservoir_alarm_at == datetime(2026, 11, 22, 0, 30)
     assert ev.low_reservoir_alarm_at_worst_case == datetime(2026, 11, 22, 0, 30)
     assert ev.empty_at == datetime(2026, 11, 22, 20, 30)
+
+
+def test_current_bolus_program_compared_per_weekday_on_its_own_grid():
+    """Current: 0.07 mL of morphine 10 mg/mL (0.7 mg) every 7 h from 00:30, no background; every 7 h
+    repeats after lcm(24 h, 7 h) = 168 h, a week, so the weekdays are compared. Anchored on the day of
+    `now` (Saturday 2026-11-21): Sat 00:30 07:30 14:30 21:30, Sun 04:30 11:30 18:30, Mon 01:30 08:30 15:30
+    22:30, Tue 05:30 12:30 19:30, Wed 02:30 09:30 16:30 23:30, Thu 06:30 13:30 20:30, Fri 03:30 10:30 17:30:
+    4 boluses (2.8 mg) on Sat, Mon, Wed; 3 (2.1 mg) on Tue, Thu, Fri, Sun. Mean 24 x 0.7 / 7 = 2.4 mg/day.
+    Proposed 0.288 mL/day = 2.88 mg/day: +20 % on the mean (within +25 %), +37.14 % against a 3-bolus day.
+    (On a grid anchored at EPOCH, a Monday, the 3-bolus days would be Tue, Thu, Sat, Sun.)"""
+    current = {"drugs": [drug()], "mode": "periodic_bolus", "rate_ml_per_day": 0.0,
+               "boluses": [{"first_at": "00:30", "every_hours": 7, "volume_ml": 0.07, "duration_min": 10}]}
+    ev = run(case(simple(0.288), current=current))
+    assert ev.current_daily_volume_ml == 0.24
+    w = [w for w in ev.warnings if w.code == "TITRATION_STEP_TOO_LARGE"]
+    assert len(w) == 1
+    assert w[0].message.startswith("morphine on tue, thu, fri, sun rises more than the rule allows (+25 %)")
+    assert "tue 2.1 to 2.88 mg/day (+37.14 %)" in w[0].message
