@@ -27,11 +27,11 @@ def demo_codes(file: str) -> list[tuple[str, str]]:
     return sandbox.demo_codes(file)
 
 
-rows = ["| case | shows | file |", "|---|---|---|"]  # a markdown table wraps: nothing is clipped
+rows = ["| case (file) | shows |", "|---|---|"]  # a markdown table wraps: nothing is clipped; 2 columns fit a phone
 for file, (title, _built_for) in sandbox.DEMO_CASES.items():
     link = sharelink.link("sandbox", sandbox.demo_case(file))
     shows = ", ".join(f"{sev.upper()} `{code}`" for sev, code in demo_codes(file))
-    rows.append(f"| [{title}]({link}) | {shows} | `examples/{file}` |")
+    rows.append(f"| [{title}]({link}) :small[`examples/{file}`] | {shows} |")
 st.markdown("\n".join(rows))
 
 st.subheader("Paste or upload a case JSON")

@@ -10,11 +10,18 @@ view = page_start("Reservoir and refill")
 pt, case, ev = view.pt, view.case, view.ev
 refills = pt.refills()
 
-window = st.segmented_control("Chart window", list(fig.WINDOWS), format_func=fig.WINDOWS.get, default="key",
-                              key="window", bind="query-params",
+# kept in the address by its code (?window=120|all; bind="query-params" would write the label shown)
+wanted = st.query_params.get("window")
+window = st.segmented_control("Chart window", list(fig.WINDOWS), format_func=fig.WINDOWS.get, key="window",
+                              default=wanted if wanted in fig.WINDOWS else "key",
                               help="From the key event: the chart opens 14 days before the first alarm, MRI or "
                                    "flagged refill of the last year (or on the last 120 days). Kept in the address.")
 window = window or "key"
+if (window if window != "key" else None) != wanted:
+    if window == "key":
+        del st.query_params["window"]
+    else:
+        st.query_params["window"] = window
 start = fig.window_start(window, case.now, pt.events, refills)
 cached_chart(view, "reservoir", lambda: fig.reservoir_figure(
     pt.samples, case, ev, refills=refills, start=start, events=pt.events,

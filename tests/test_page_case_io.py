@@ -16,7 +16,7 @@ def open_cases(app):
 
 def test_every_demo_case_is_listed_with_a_share_link_and_its_codes(app):
     at = open_cases(app)
-    table = next(m.value for m in at.markdown if m.value.startswith("| case | shows |"))
+    table = next(m.value for m in at.markdown if m.value.startswith("| case (file) | shows |"))
     for file, (title, codes) in sandbox.DEMO_CASES.items():
         assert title in table and f"examples/{file}" in table and all(c in table for c in codes)
     assert table.count("](sandbox?case=") == len(sandbox.DEMO_CASES)

@@ -4,6 +4,7 @@ the navigation in normal and presentation mode."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -55,13 +56,36 @@ def test_presentation_mode_hides_the_chrome_and_enlarges_type(server_url, page):
     assert page.locator("[data-testid='stToolbar']").is_visible()
 
 
-@pytest.mark.browser
-def test_a_tour_from_start_to_end_with_a_reload_at_every_step(server_url, page):
-    tour = tours.tours()["story-a"]
-    page.goto(server_url + "/?pump=story-a")
-    wait_for_app(page)
-    page.get_by_role("button", name=re.compile("Guided tour of this patient")).click()
-    for i, step in enumerate(tour.steps):
+def _screen(page) -> dict:
+    """What the audience sees, for a before/after-reload comparison: headings, chart titles, the
+    selected options and the tour bar."""
+    return page.evaluate("""() => {
+      const texts = sel => [...document.querySelectorAll(sel)].map(e => e.innerText || e.textContent).map(t => t.trim());
+      return {headings: texts('[data-testid=stMain] h1, [data-testid=stMain] h2, [data-testid=stMain] h3'),
+              charts: texts('[data-testid=stMain] .gtitle'),
+              chosen: texts('[data-testid=stMain] [aria-checked=true], [data-testid=stMain] [aria-pressed=true], '
+                            + '[data-testid=stMain] [data-testid=stSelectbox] [value]'),
+              bar: texts('.st-key-tour_panel p')};
+    }""")
+
+
+def _same_screen(page, seen: dict, timeout_s: float = 60) -> None:
+    """The screen after a reload equals ``seen`` once the page has drawn (charts mount late)."""
+    deadline = time.monotonic() + timeout_s
+    now = _screen(page)
+    while now != seen and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        now = _screen(page)
+    assert now == seen
+
+
+def _walk_tour(page, tour, present: bool) -> None:
+    """Every step of ``tour`` as the presenter sees it, and again after a reload (the same screen);
+    Next by keyboard on the first step, by button after; on the second step Back and Next again."""
+    back_checked = False
+    i = 0
+    while i < len(tour.steps):
+        step = tour.steps[i]
         page.wait_for_function(f"() => location.search.includes('step={i + 1}')")
         wait_for_app(page)
         bar = page.locator(".st-key-tour_panel")
@@ -70,23 +94,54 @@ def test_a_tour_from_start_to_end_with_a_reload_at_every_step(server_url, page):
             assert f"step {i + 1} of {len(tour.steps)}" in text and step.title in text, text
             assert _h1(page) == H1[step.page]
             q = _query(page.url)
-            assert q["tour"] == "story-a" and q["step"] == str(i + 1) and q["pump"] == "story-a"
-            assert all(q.get(k) == v for k, v in step.params.items())
-            if step.case:
-                assert "case" in q
+            assert q["tour"] == tour.pump and q["step"] == str(i + 1) and q["pump"] == tour.pump
+            assert all(q.get(k) == v for k, v in step.params.items()), (q, step.params)
+            assert ("case" in q) == bool(step.case)
+            assert (q.get("present") == "1") == present
+            if present:
+                assert page.locator("[data-testid='stToolbar']").count() == 0 or \
+                    not page.locator("[data-testid='stToolbar']").is_visible()
             assert page_problems(page) == []
-            screenshot(page, f"tour-a-step{i + 1}")
-            url = page.url
+            screenshot(page, f"tour-{tour.pump}{'-present' if present else ''}-step{i + 1}")
+            url, seen = page.url, _screen(page)
             page.reload()
             wait_for_app(page)
             assert page.url == url
+            _same_screen(page, seen)
+        if i == 1 and not back_checked:  # Back by keyboard, then on again
+            back_checked = True
+            page.keyboard.press("ArrowLeft")
+            page.wait_for_function("() => location.search.includes('step=1')")
+            wait_for_app(page)
+            assert f"step 1 of {len(tour.steps)}" in page.locator(".st-key-tour_panel").inner_text()
+            page.locator(".st-key-tour_next button").click()
+            continue
         if i == 0:
             page.keyboard.press("ArrowRight")  # the Next key
         else:
             page.locator(".st-key-tour_next button").click()
+        i += 1
     page.wait_for_function("() => !location.search.includes('tour=')")
     wait_for_app(page)
     assert page.locator(".st-key-tour_panel").count() == 0
+
+
+@pytest.mark.browser
+def test_a_tour_from_start_to_end_with_a_reload_at_every_step(server_url, page):
+    tour = tours.tours()["story-a"]
+    page.goto(server_url + "/?pump=story-a")
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Guided tour of this patient")).click()
+    _walk_tour(page, tour, present=False)
+
+
+@pytest.mark.browser
+def test_a_tour_in_presentation_mode_from_a_link_keeps_each_steps_view(server_url, page):
+    # story-c: its reservoir step opens the whole record (?window=all), the last one a prepared case
+    tour = tours.tours()["story-c"]
+    assert any(s.params for s in tour.steps) and tour.steps[-1].case
+    page.goto(server_url + "/schedule?pump=story-c&present=1&tour=story-c&step=1")
+    _walk_tour(page, tour, present=True)
 
 
 @pytest.mark.browser
@@ -105,12 +160,20 @@ def test_cohort_filters_are_restored_from_a_link(server_url, page):
     assert page_problems(page) == []
 
 
+#: every page of dashboard.py as its address: the first is the default page, served at "/"
+PAGE_FILES = re.findall(r'"pages/([a-z0-9_]+)\.py"', (ROOT / "dashboard.py").read_text())
+
+
 def _nav_paths(page, server_url) -> list[str]:
+    """Every page's address (dashboard.py), checked against the navigation: the pages behind the
+    sidebar's "View more" are not in its markup, and axe must see them too."""
     page.goto(server_url + "/?pump=story-a")
     wait_for_app(page)
     hrefs = page.locator("[data-testid='stSidebarNav'] a").evaluate_all("els => els.map(e => e.href)")
-    paths = sorted({urlparse(h).path for h in hrefs})
-    assert len(paths) >= 9, paths  # every page of the navigation, including pages added later
+    paths = ["/"] + [f"/{name}" for name in PAGE_FILES[1:]]
+    nav = {urlparse(h).path for h in hrefs}
+    assert len(nav) >= 9 and nav <= set(paths), (nav, paths)
+    assert len(paths) >= 13, paths  # every page, including pages added later
     return paths
 
 
@@ -133,7 +196,8 @@ def test_axe_finds_no_serious_violation_on_any_page(server_url, page, mode):
 
 
 #: elements of the main area whose right edge is beyond the viewport, unless a box of their own
-#: (a data grid) that fits the viewport clips them; and tables that need sideways scrolling
+#: (a data grid, a table's scroller) that fits the viewport clips them; and markdown tables that
+#: need sideways scrolling
 _OVERFLOW_JS = r"""() => {
   const vw = document.documentElement.clientWidth;
   const out = [];
@@ -146,10 +210,17 @@ _OVERFLOW_JS = r"""() => {
     }
     if (!clipped) out.push(`${e.tagName} ${(e.innerText || e.textContent || '').trim().slice(0, 40)}`);
   }
-  // a table must be read without sideways scrolling: it fits, in its own box too
-  for (const t of document.querySelectorAll('[data-testid=stMain] table')) {
+  // a markdown table (a review, a comparison) must be read without sideways scrolling; data tables
+  // (st.table, grids) may scroll inside their own box
+  for (const t of document.querySelectorAll('[data-testid=stMain] [data-testid=stMarkdownContainer] table')) {
     const b = t.getBoundingClientRect();
     if (b.right > vw + 1 || t.scrollWidth > t.clientWidth + 1) out.push(`TABLE ${t.innerText.trim().slice(0, 40)}`);
+  }
+  // a label cut with an ellipsis (a page link, a button)
+  for (const e of document.querySelectorAll('[data-testid=stMain] span, [data-testid=stMain] p, [data-testid=stMain] div')) {
+    const st = getComputedStyle(e);
+    if (st.textOverflow === 'ellipsis' && st.overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1
+        && e.getBoundingClientRect().width > 0) out.push(`CUT ${(e.innerText || '').trim().slice(0, 40)}`);
   }
   return out.slice(0, 10);
 }"""
@@ -205,3 +276,23 @@ def test_sandbox_at_phone_width_fits_and_shows_rounded_numbers(server_url, brows
         screenshot(page, "phone-sandbox")
     finally:
         ctx.close()
+
+
+@pytest.mark.browser
+def test_every_page_fits_a_phone(server_url, browser):
+    """At 390 px: nothing wider than the screen (grids scroll in their own box, tables wrap), and no
+    chart toolbar over a chart title."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    found = {}
+    try:
+        for path in ["/"] + [f"/{name}" for name in PAGE_FILES[1:]]:
+            page.goto(f"{server_url}{path}?pump=story-a")
+            wait_for_app(page, timeout_ms=150_000)
+            overflow, covered = _phone_checks(page)
+            if overflow or covered:
+                found[path] = (overflow, covered)
+            screenshot(page, "phone" + path.replace("/", "-").rstrip("-"))
+    finally:
+        ctx.close()
+    assert found == {}

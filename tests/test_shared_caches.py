@@ -27,3 +27,15 @@ def test_presentation_mode_does_not_enlarge_the_shared_figures_of_other_sessions
 
     plain.run()
     assert _chart_font_sizes(plain) == before
+
+
+def test_presentation_mode_enlarges_the_sandbox_charts_too(app):
+    plain = app({"pump": "story-a"})
+    plain.switch_page("pages/sandbox.py").run()
+    presenter = app({"pump": "story-a", "present": "1"})
+    for _ in range(2):  # edits rerun the page: the figures are fresh each time, never scaled twice
+        presenter.switch_page("pages/sandbox.py").run()
+    assert not plain.exception and not presenter.exception
+    before, big = _chart_font_sizes(plain), _chart_font_sizes(presenter)
+    assert len(before) == len(big) == 2
+    assert all((a or 13) < b < 2 * (a or 13) for a, b in zip(before, big)), (before, big)

@@ -62,3 +62,30 @@ def test_presentation_mode_from_the_address_moves_the_controls_out_of_the_sideba
     normal = app({"pump": "story-a"}).run()
     assert [b for b in normal.sidebar.button if b.key == "present_switch"]
 
+
+
+STEPS_WITH_PARAMS = [(t.pump, i) for t in tours.tours().values() for i, s in enumerate(t.steps) if s.params]
+
+
+@pytest.mark.parametrize("pump, i", STEPS_WITH_PARAMS)
+def test_a_steps_address_parameters_are_honoured_by_its_page(app, pump, i):
+    # a parameter the page does not understand is silently dropped: story-c's ?window=all once was
+    step = tours.tours()[pump].steps[i]
+    at = app({"pump": pump, "tour": pump, "step": str(i + 1), **step.params})
+    at.switch_page(f"pages/{step.page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {k: at.query_params.get(k) for k in step.params} == step.params
+    bound = {k: at.session_state[k] for k in step.params if k in at.session_state}
+    assert bound == {k: v for k, v in step.params.items() if k in bound} and bound, bound
+
+
+def test_the_reservoir_window_follows_the_control_into_the_address(app):
+    at = app({"pump": "story-a"})
+    at.switch_page("pages/reservoir.py").run()
+    assert "window" not in at.query_params  # the default (key event) keeps the address short
+    at.session_state["window"] = "120"
+    at.run()
+    assert at.query_params.get("window") == "120" and not at.exception
+    at.session_state["window"] = "key"
+    at.run()
+    assert "window" not in at.query_params

@@ -6,6 +6,7 @@
   screens they only appear when the chart is touched.
 - Markdown tables (the sandbox's review and comparison) wrap long values inside their cells on
   narrow screens, and scroll inside their own box if they still do not fit: never the page.
+- Page links in the page (the exercise deck) wrap their label instead of cutting it.
 """
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ _CSS = """
 <style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
 .pt-label, .pt-note { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] span,
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { white-space: normal; }
 @media (max-width: 640px) {
   [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
   [data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td { overflow-wrap: break-word; padding: 0.3rem 0.4rem; }
+  [data-testid="stMarkdownContainer"] td code { overflow-wrap: anywhere; }  /* WARNING_CODES break anywhere */
 }
 @media (hover: none), (max-width: 640px) {
   .js-plotly-plot .modebar-container { display: none; }

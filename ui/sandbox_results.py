@@ -12,7 +12,7 @@ from pumpmodel.evaluation import Evaluation
 from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from pumpmodel.units import fmt, fmt_text
-from ui import sandbox_acks
+from ui import present, sandbox_acks
 from ui.safe_text import code, md
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}  # as ui/clinician.py
@@ -71,11 +71,13 @@ def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
 def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     # theme=None: the figures carry the app's shared chart style (as on the clinician pages),
     # and the browser skips re-theming them on every redraw
+    schedule, reservoir = schedule_figure(case.current, case.proposed), reservoir_figure(case, ev, cur)
+    if present.on():  # fresh figures (not shared): enlarged in place for the back of the room
+        present.scale_figure(schedule)
+        present.scale_figure(reservoir)
     row = st.container(horizontal=True)  # side by side: one block instead of st.columns' three
-    row.plotly_chart(schedule_figure(case.current, case.proposed), width="stretch", key="sbx_schedule_chart",
-                    config=CHART_CONFIG, theme=None)
-    row.plotly_chart(reservoir_figure(case, ev, cur), width="stretch", key="sbx_reservoir_chart",
-                    config=CHART_CONFIG, theme=None)
+    row.plotly_chart(schedule, width="stretch", key="sbx_schedule_chart", config=CHART_CONFIG, theme=None)
+    row.plotly_chart(reservoir, width="stretch", key="sbx_reservoir_chart", config=CHART_CONFIG, theme=None)
 
 
 def guardrails(ev: Evaluation) -> None:

@@ -155,7 +155,7 @@ def conversion_section() -> None:
         st.error(f"{md(exc)} (your value is kept).", icon=":material/error:")
         return
     st.markdown(conv.summary().replace(conv.statement, "").strip())
-    chart(conversion_figure(conv, title=f"Intrathecal {conv.target}: conversion band and usual start"),
+    chart(conversion_figure(conv, title=f"Conversion vs usual start ({conv.target})"),
           key="conversion_chart")
     st.markdown("How the numbers come about:\n" + "\n".join(f"- {s}" for s in conv.steps))
     data_ = conversions()

@@ -135,7 +135,7 @@ def dose_trajectory(df: pd.DataFrame, min_pumps: int = MIN_PUMPS) -> go.Figure:
     rows = math.ceil(len(drugs) / cols)
     units = df.groupby("drug")["unit"].first()
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{d} ({units[d]}/day)" for d in drugs],
-                        horizontal_spacing=0.1, vertical_spacing=0.16 if rows > 1 else 0.1)
+                        horizontal_spacing=0.12, vertical_spacing=0.16 if rows > 1 else 0.1)
     colours = _colour_map(drugs)
     for i, drug in enumerate(drugs):
         g = df[df["drug"] == drug].sort_values("month_since_implant")
@@ -155,14 +155,17 @@ def dose_trajectory(df: pd.DataFrame, min_pumps: int = MIN_PUMPS) -> go.Figure:
                            f"<br>IQR %{{customdata[0]:{d3(unit)}}} to %{{customdata[1]:{d3(unit)}}} {unit}"
                            "<br>%{customdata[2]:,} pump-days, %{customdata[3]:,} pumps<extra></extra>"),
         ), row=r, col=c)
-        fig.update_yaxes(title_text=f"dose ({unit})", rangemode="tozero", row=r, col=c)
+        # the dose axis titled in the left column only (the panel title names drug and unit): on a
+        # phone the right column's title ran into the left panel
+        fig.update_yaxes(title_text=f"dose ({unit})" if c == 1 else None, rangemode="tozero", row=r, col=c)
         span = float(x.max() - x.min()) if len(x) else 1.0
         # the axis title only under the lowest panel of a column: above another panel it ran into that
         # panel's title
-        fig.update_xaxes(title_text="time since implant (months)" if i + cols >= len(drugs) else None, tick0=0,
-                         dtick=max(1, math.ceil(span / 8)), tickformat="d", row=r, col=c)
+        fig.update_xaxes(title_text="time since implant<br>(months)" if i + cols >= len(drugs) else None, tick0=0,
+                         dtick=max(1, math.ceil(span / 5)), tickformat="d", row=r, col=c)  # 5 ticks fit a phone
     base_layout(fig, None, height=max(340, 300 * rows))
     fig.update_layout(margin=dict(t=50))
+    fig.update_annotations(font_size=13)  # the panel titles: two side by side fit a phone's width
     return fig
 
 
@@ -174,7 +177,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def alarm_rates(df: pd.DataFrame) -> go.Figure:
     """Alarms per 1000 pump-days by kind, coloured by severity."""
     fig = go.Figure()
-    base_layout(fig, "Alarm rates", "rate (alarms per 1000 pump-days)", None, height=420)
+    base_layout(fig, "Alarm rates", "alarms<br>(per 1000 pump-days)", None, height=440)  # 2 lines: fits a phone
     _legend_below(fig)
     if df.empty:
         return _empty(fig)

@@ -75,7 +75,7 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
             hovertemplate="%{x|%Y-%m-%d %H:%M}: %{text}<extra>side effect</extra>"))
     base_layout(fig, title=title, x_title="time (pump clock)", y_title=rule.axis_title, height=460)
     xs = [r.at for r in trial.readings] + [d.at for d in trial.doses] + [s.at for s in trial.side_effects]
-    pad = (max(xs) - min(xs)) * 0.06 if xs else None  # the first and last labels are not cut by the axes
+    pad = (max(xs) - min(xs)) * 0.1 if xs else None  # the first and last labels are not cut by the axes
     top_dose = max([d.amount for d in trial.doses if d.kind == "bolus"]
                    + [d.dose_per_day for d in infusions] + [1e-9])
     fig.update_layout(
@@ -83,11 +83,14 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
         yaxis2=dict(title_text=("bolus (" + trial.unit + ")" if not infusions else f"dose ({trial.unit}, {trial.dose_unit})"),
                     overlaying="y", side="right", range=[0, top_dose * 1.35], showgrid=False, tickmode="auto",
                     nticks=6),
-        # the legend under the time axis (base_layout), in up to four rows on a phone
-        margin=dict(r=80, b=150),
+        # the legend under the time axis and its two-line ticks, in up to four rows on a phone
+        margin=dict(r=80, b=170),
+        legend=dict(orientation="h", yanchor="top", y=-88 / (460 - (60 if title else 30) - 170), xanchor="left", x=0),
     )
-    # upright tick labels of a fixed height: rotated ones (a phone) pushed the axis title into the legend
-    fig.update_xaxes(tickangle=0, nticks=5, **({"range": [min(xs) - pad, max(xs) + pad]} if pad else {}))
+    # short upright tick labels of a fixed height ("12:00" over "Feb 22"): rotated or long ones (a phone)
+    # overlapped each other and pushed the axis title into the legend
+    fig.update_xaxes(tickangle=0, nticks=5, tickformat="%H:%M<br>%b %-d",
+                     **({"range": [min(xs) - pad, max(xs) + pad]} if pad else {}))
     return fig
 
 
