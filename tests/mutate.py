@@ -40,7 +40,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                                            "tests/test_guardrails_round2.py", "tests/test_schedule_exact.py"]),
     "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py"]),
     "telemetry": ("pumpmodel/telemetry.py", ["tests/test_telemetry.py"]),
-    "objectives": ("pumpmodel/training/objectives.py", ["tests/test_training.py"]),
+    "objectives": ("pumpmodel/training/objectives.py", ["tests/test_objectives.py", "tests/test_training.py"]),
 }
 COPY = ["pumpmodel", "tests", "examples", "sample_data", "pytest.ini"]
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
