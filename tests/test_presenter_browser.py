@@ -279,20 +279,22 @@ def test_sandbox_at_phone_width_fits_and_shows_rounded_numbers(server_url, brows
 
 
 @pytest.mark.browser
-def test_every_page_fits_a_phone(server_url, browser):
-    """At 390 px: nothing wider than the screen (grids scroll in their own box, tables wrap), and no
-    chart toolbar over a chart title."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+@pytest.mark.parametrize("width, mode", [(390, "normal"), (1440, "present")])
+def test_every_page_fits_its_screen(server_url, browser, width, mode):
+    """On a phone (390 px) and on a projector (presentation mode, larger type): nothing wider than
+    the screen (grids and data tables scroll in their own box, markdown tables wrap), no label cut,
+    and no chart toolbar over a chart title (hovered, in a half- or third-width column too)."""
+    ctx = browser.new_context(viewport={"width": width, "height": 844})
     page = ctx.new_page()
     found = {}
     try:
         for path in ["/"] + [f"/{name}" for name in PAGE_FILES[1:]]:
-            page.goto(f"{server_url}{path}?pump=story-a")
+            page.goto(f"{server_url}{path}?pump=story-a" + ("&present=1" if mode == "present" else ""))
             wait_for_app(page, timeout_ms=150_000)
             overflow, covered = _phone_checks(page)
             if overflow or covered:
                 found[path] = (overflow, covered)
-            screenshot(page, "phone" + path.replace("/", "-").rstrip("-"))
+            screenshot(page, f"{width}-{mode}" + path.replace("/", "-").rstrip("-"))
     finally:
         ctx.close()
     assert found == {}

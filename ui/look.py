@@ -6,7 +6,8 @@
   screens they only appear when the chart is touched.
 - Markdown tables (the sandbox's review and comparison) wrap long values inside their cells on
   narrow screens, and scroll inside their own box if they still do not fit: never the page.
-- Page links in the page (the exercise deck) wrap their label instead of cutting it.
+- Page links (the exercise deck) and buttons (a chart's CSV in a narrow column) wrap their label
+  instead of cutting it.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ _CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
 .pt-label, .pt-note { color: rgba(49, 51, 63, 0.85) !important; opacity: 1 !important; }
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"] span,
-[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { white-space: normal; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p,
+[data-testid="stMain"] button [data-testid="stMarkdownContainer"],
+[data-testid="stMain"] button [data-testid="stMarkdownContainer"] p { white-space: normal; }
 @media (max-width: 640px) {
   [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
   [data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td { overflow-wrap: break-word; padding: 0.3rem 0.4rem; }

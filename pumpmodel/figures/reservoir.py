@@ -18,7 +18,7 @@ from ..programs import Case
 from ..schedule import from_seconds, profile_for, to_seconds, worst_case_profile
 from ..units import d3, fmt, num, when
 from .annotate import annotate_events, notable_events
-from .style import OKABE_ITO, base_layout
+from .style import OKABE_ITO, TITLE_MARGIN_PX, base_layout
 
 STOPPED_HORIZON = timedelta(days=90)
 MAX_POINTS = 50_000
@@ -243,7 +243,7 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
     fig.update_xaxes(range=[first, end + (end - first) * 0.05])  # room for the last marker's label
     # legend: the lines only, in rows under the axis title (it wraps on a phone, never over the title)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0, font=dict(size=12)),
-                      margin=dict(t=60 if title else 30, r=20, b=120))
+                      margin=dict(t=TITLE_MARGIN_PX if title else 30, r=20, b=120))
     return fig
 
 

@@ -22,6 +22,8 @@ CURRENT_COLOUR = OKABE_ITO["sky_blue"]
 PROPOSED_COLOUR = OKABE_ITO["blue"]
 
 
+TOOLBAR_PX = 40  # height kept free for the chart toolbar above a title (32 px in presentation mode)
+TITLE_MARGIN_PX = TOOLBAR_PX + 32  # top margin of a titled chart: toolbar band, then the title
 LEGEND_GAP_PX = 58  # legend top this far under the plot: below the x-axis title on any chart height
 
 
@@ -29,15 +31,18 @@ def base_layout(fig: go.Figure, title: str | None = None, x_title: str | None = 
                 y_title: str | None = None, height: int = 380) -> go.Figure:
     """Apply the shared layout; axis titles must carry units, e.g. "rate (mL/day)"."""
     fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
+        # the title under the band where the chart toolbar (Plotly's mode bar, ~26 px) appears on
+        # hover, so that it never covers the title in a narrow column; still inside the top margin
+        title=dict(text=title, x=0, xanchor="left", yref="container", y=1, yanchor="top", pad=dict(t=TOOLBAR_PX),
+                   font=dict(size=16)) if title else None,
         colorway=PALETTE,
         template="plotly_white",
         height=height,
-        margin=dict(l=70, r=30, t=60 if title else 30, b=120),
+        margin=dict(l=70, r=30, t=TITLE_MARGIN_PX if title else 30, b=120),
         font=dict(size=13),
         # legend in rows under the x-axis title: above the plot it grew into the title when it
         # wrapped (a phone, presentation fonts)
-        legend=dict(orientation="h", yanchor="top", y=-LEGEND_GAP_PX / max(60, height - (60 if title else 30) - 120),
+        legend=dict(orientation="h", yanchor="top", y=-LEGEND_GAP_PX / max(60, height - (TITLE_MARGIN_PX if title else 30) - 120),
                     xanchor="left", x=0),
         hoverlabel=dict(font_size=13),
     )

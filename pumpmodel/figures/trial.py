@@ -13,7 +13,7 @@ from ..trial.record import Trial
 from ..trial.response import dose_responses
 from ..trial.rules import scale
 from ..units import num
-from .style import OKABE_ITO, base_layout
+from .style import OKABE_ITO, TITLE_MARGIN_PX, base_layout
 
 EFFECTIVE_COLOUR = OKABE_ITO["green"]
 NOT_EFFECTIVE_COLOUR = OKABE_ITO["orange"]
@@ -85,7 +85,7 @@ def trial_response_figure(trial: Trial, title: str | None = None) -> go.Figure:
                     nticks=6),
         # the legend under the time axis and its two-line ticks, in up to four rows on a phone
         margin=dict(r=80, b=170),
-        legend=dict(orientation="h", yanchor="top", y=-88 / (460 - (60 if title else 30) - 170), xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-88 / (460 - (TITLE_MARGIN_PX if title else 30) - 170), xanchor="left", x=0),
     )
     # short upright tick labels of a fixed height ("12:00" over "Feb 22"): rotated or long ones (a phone)
     # overlapped each other and pushed the axis title into the legend
@@ -131,5 +131,5 @@ def conversion_figure(conv: Conversion, title: str | None = None) -> go.Figure:
     fig.update_xaxes(type="log", range=[math.log10(min(xs)) - 0.3, math.log10(max(xs)) + 0.3], dtick="D2")
     rows = [start_label, obs_label, classic_label] if conv.start_max is not None else [obs_label, classic_label]
     fig.update_yaxes(categoryorder="array", categoryarray=rows, automargin=True, range=[-0.5, len(rows) - 0.3])
-    fig.update_layout(showlegend=False, margin=dict(l=20, r=30, t=60 if title else 30, b=90))
+    fig.update_layout(showlegend=False, margin=dict(l=20, r=30, t=TITLE_MARGIN_PX if title else 30, b=90))
     return fig
