@@ -42,15 +42,23 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "telemetry": ("pumpmodel/telemetry.py", ["tests/test_telemetry.py"]),
     "objectives": ("pumpmodel/training/objectives.py", ["tests/test_objectives.py", "tests/test_training.py"]),
 }
+#: Extra pytest arguments for one module's mutation runs only (the normal suite is unchanged): the two
+#: shipped-cohort telemetry tests take ~15 s each and only re-read the shipped files, which the fast
+#: tests of the same checks cover on small hand-made files.
+EXTRA_ARGS: dict[str, list[str]] = {
+    "telemetry": ["--deselect=tests/test_telemetry.py::test_shipped_cohort_loads",
+                  "--deselect=tests/test_telemetry.py::test_shipped_cohort_is_what_the_generator_draws"],
+}
 COPY = ["pumpmodel", "tests", "examples", "sample_data", "pytest.ini"]
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 
 
-def _config(source: str, tests: list[str]) -> str:
+def _config(source: str, tests: list[str], extra: list[str] = ()) -> str:
     sel = "\n    ".join(tests)
+    more = "".join(f"\n    {a}" for a in extra)
     return (f"[mutmut]\nsource_paths = pumpmodel/\nonly_mutate = {source}\n"
             f"pytest_add_cli_args_test_selection = {sel}\n"
-            "pytest_add_cli_args = -p no:cacheprovider -m \"not browser\"\n"
+            f"pytest_add_cli_args = -p no:cacheprovider -m \"not browser\"{more}\n"
             "also_copy = examples/\n    sample_data/\n    pytest.ini\n")
 
 
@@ -76,7 +84,8 @@ def prepare(name: str) -> Path | None:
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis"))
         elif src.exists():
             shutil.copy2(src, dst)
-    (work / "setup.cfg").write_text(_config(source, [t for t in tests if (ROOT / t).exists()]))
+    (work / "setup.cfg").write_text(_config(source, [t for t in tests if (ROOT / t).exists()],
+                                            EXTRA_ARGS.get(name, [])))
     return work
 
 

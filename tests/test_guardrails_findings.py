@@ -72,6 +72,14 @@ def test_titration_small_doses_and_a_new_drug_listed_first():
         "morphine rises 100 % (0.5 to 1 mg/day); the rule allows at most +25 %, i.e. 0.625 mg/day.")
 
 
+def test_titration_checks_the_next_drug_when_one_is_within_its_rule():
+    # baclofen 500 mcg/mL and morphine 10 mg/mL, 0.25 -> 0.32 mL/day: +28 %, within baclofen's 30 % (spinal)
+    mix = [B, drug()]
+    ev = run(case(simple(0.32, *mix), current=simple(0.25, *mix), indication="spasticity_spinal"))
+    assert only(ev, "TITRATION_STEP_TOO_LARGE")["message"] == (
+        "morphine rises 28 % (2.5 to 3.2 mg/day); the rule allows at most +25 %, i.e. 3.125 mg/day.")
+
+
 def test_titration_every_drug_of_an_admixture():
     # morphine 10 mg/mL and clonidine 100 mcg/mL, 0.3 -> 0.4 mL/day: both +33.33 % against +25 %
     mix = [drug(), drug("clonidine", 100, "mcg/mL")]
@@ -162,8 +170,30 @@ def test_titration_too_frequent_word_for_word(current):
 
 @pytest.mark.parametrize("current", [simple(0.5), z(0.0)])
 def test_titration_frequency_not_a_raise_from_nothing(current):
-    # ziconotide new in the pump (current: morphine only, or ziconotide at 0 mL/day): not a raise
-    assert findings(run(case(z(0.04), current=current, history=ZICO_HISTORY)), "TITRATION_TOO_FREQUENT") == []
+    # ziconotide new in the pump at 2 mcg/day (current: morphine only, or ziconotide at 0 mL/day): not a raise
+    assert findings(run(case(z(0.08), current=current, history=ZICO_HISTORY)), "TITRATION_TOO_FREQUENT") == []
+
+
+def test_titration_frequency_restart_after_a_program_without_the_drug_is_not_a_raise():
+    """2.5 mcg/day (11-15), a morphine-only program (11-16), then 5, 6, 7 mcg/day (11-17, 11-18, 11-19):
+    the 11-17 restart is not a raise, so 2 raises + this one (7 -> 8) = 3, within 3 per 168 h."""
+    hist = history(("2026-11-15T09:00:00", z(0.1)), ("2026-11-16T09:00:00", simple(0.5)),
+                   ("2026-11-17T09:00:00", z(0.2)), ("2026-11-18T09:00:00", z(0.24)), ("2026-11-19T09:00:00", z(0.28)))
+    assert findings(run(case(z(0.32), current=z(0.28), history=hist)), "TITRATION_TOO_FREQUENT") == []
+
+
+def zb(rate, baclofen_conc=500):
+    return simple(rate, ZICO, drug("baclofen", baclofen_conc, "mcg/mL"))
+
+
+@pytest.mark.parametrize("proposed", [
+    zb(0.22, 600),  # ziconotide unchanged (not a raise), baclofen 110 -> 132 mcg/day
+    zb(0.24),       # both raised: ziconotide twice in 168 h (within 3), baclofen twice in 24 h (more than 1)
+])
+def test_titration_frequency_checks_every_drug(proposed):
+    hist = history(("2026-11-10T09:00:00", zb(0.2)), ("2026-11-21T08:00:00", zb(0.22)))
+    got = findings(run(case(proposed, current=zb(0.22), history=hist)), "TITRATION_TOO_FREQUENT")
+    assert [w["drug"] for w in got] == ["baclofen"]
 
 
 def test_titration_frequency_checks_the_drug_after_one_without_a_limit():
@@ -214,7 +244,9 @@ def test_opioid_added_to_another_is_named_and_summed():
 def test_opioid_dropped_from_a_mix():
     # hydromorphone + morphine 2 mg/day each (12 mg equivalent) -> hydromorphone 1 mg/day (5): -58.33 %
     got = only(run(case(simple(0.1, H), current=simple(0.2, H, M))), "OPIOID_SWITCH")
-    assert got["drug"] == "hydromorphone" and "from 12 to 5 mg/day (-58.33 %;" in got["message"]
+    assert got["drug"] == "hydromorphone" and got["message"].startswith(
+        "Switching hydromorphone, morphine to hydromorphone: the morphine-equivalent dose goes from 12 to 5 mg/day "
+        "(-58.33 %;")
 
 
 def test_no_opioid_switch_from_a_stopped_pump():
@@ -232,6 +264,8 @@ B = BACLOFEN  # 500 mcg/mL
     (simple(0.3, B), simple(0.2, B), "cuts baclofen by 33.33 % (150 to 100 mcg/day)", 100 / 3),
     # 0.3 -> 0.001 mL/day = 150 -> 0.5 mcg/day: a cut of 99.67 %, not a stop
     (simple(0.3, B), simple(0.001, B), "cuts baclofen by 99.67 % (150 to 0.5 mcg/day)", 99.666666666666667),
+    # 0.002 -> 0.001 mL/day = 1 -> 0.5 mcg/day: -50 % (small doses count too)
+    (simple(0.002, B), simple(0.001, B), "cuts baclofen by 50 % (1 to 0.5 mcg/day)", 50.0),
     # baclofen left out of the new program: it stops (150 to 0)
     (simple(0.3, B), simple(0.3, M), "stops (150 to 0 mcg/day)", 100.0),
     # morphine (no decrease rule) listed first in the current admixture; baclofen still checked

@@ -199,3 +199,79 @@ def test_answer():
     assert ob.answer(o, checked(exercise=ex, submission={"answers": {q.id: wrong}})) == (
         False, f"answered: {q.choices[1].text}; expected: {q.choices[0].text}")
     assert ob.answer(o, checked(exercise=ex)) == (False, f"\"{q.prompt}\" not answered")
+
+
+def test_bridge_clearing_time_has_three_figures_and_the_tolerance_is_inclusive():
+    # 0.25 mL dead space at 0.7 mL/day: 0.25 / 0.7 x 24 = 8.571 h -> "8.57" (3 figures)
+    o = obj(m.BridgeBolusAddressed, "bridge_bolus_addressed")
+    faster = case(simple(0.7, drug("morphine", 25)), current=simple(0.5))
+    assert ob.bridge_bolus_addressed(o, checked(faster, submission={"bridge_bolus_ml": 0.25})) == (
+        True, "bridge bolus 0.25 mL for a 0.25 mL dead space; without it the old solution runs for 8.57 h")
+    wide = obj(m.BridgeBolusAddressed, "bridge_bolus_addressed", tolerance_ml=0.25)
+    assert ob.bridge_bolus_addressed(wide, checked(CHANGE, submission={"bridge_bolus_ml": 0.5}))[0] is True  # 0.25 off
+
+
+def test_several_hard_findings_are_all_listed():
+    # 5 mL/day x 10 = 50 mg/day (hard 40) and 25 mL in a 20 mL reservoir; same rate as now: nothing soft
+    d = case(simple(5.0), current=simple(5.0), reservoir=25)
+    fill = "FILL_EXCEEDS_CAPACITY: reservoir_ml 25 mL is more than the 20 mL reservoir of programmable-20: impossible."
+    dose_ = "DOSE_ABOVE_HARD_MAX: morphine 50 mg/day is above the hard maximum 40 mg/day."
+    assert ob.no_hard_finding(obj(m.NoHardFinding, "no_hard_finding"), checked(d)) == (
+        False, f"hard warning(s): {fill}; {dose_}")
+    assert ob.sendable(obj(m.Sendable, "sendable"), checked(d)) == (
+        False, f"cannot be sent: hard warning {fill}; hard warning {dose_}")
+
+
+def test_answer_with_several_right_choices():
+    q = m.Question(id="q", prompt="Which?", choices=[{"id": "a", "text": "A"}, {"id": "b", "text": "B"},
+                                                     {"id": "c", "text": "C"}])
+    o = obj(m.Answer, "answer", question="q", correct=["a", "c"])
+    ex = SimpleNamespace(questions=[q])
+    assert ob.answer(o, checked(exercise=ex, submission={"answers": {"q": "b"}})) == (
+        False, "answered: B; expected: A / C")
+    assert ob.answer(o, checked(exercise=ex, submission={"answers": {"q": "c"}})) == (True, "answered: C")
+
+
+DISCREPANCY = "refill discrepancy (earlier pocket fill or pump problem)"
+POCKET = "pocket fill while filling"
+
+
+def visit(faults, caught):
+    config = SimpleNamespace(faults=[SimpleNamespace(kind=k) for k in faults])
+    state = SimpleNamespace(records=[SimpleNamespace(caught=k) for k in caught], acknowledgements={})
+    return config, state
+
+
+@pytest.mark.parametrize("faults, caught, result", [
+    (["discrepancy", "pocket_fill"], ["discrepancy", "pocket_fill"], (True, f"caught: {DISCREPANCY}; {POCKET}")),
+    (["discrepancy", "pocket_fill"], ["discrepancy"], (False, f"missed: {POCKET}")),
+    (["discrepancy", "pocket_fill"], [], (False, f"missed: {DISCREPANCY}; {POCKET}")),
+    ([], [], (True, "no fault injected")),
+])
+def test_fault_caught(faults, caught, result):
+    config, state = visit(faults, caught)
+    c = checked(visit_state=state)
+    c.visit_config = config
+    assert ob.fault_caught(obj(m.FaultCaught, "fault_caught"), c) == result
+
+
+def test_fault_caught_needs_a_played_visit():
+    config, state = visit(["discrepancy"], ["discrepancy"])
+    o = obj(m.FaultCaught, "fault_caught")
+    assert ob.fault_caught(o, checked()) == (False, "the visit was not played")
+    assert ob.fault_caught(o, checked(visit_state=state)) == (False, "the visit was not played")  # no configuration
+
+
+def test_visit_step():
+    o = obj(m.VisitStep, "visit_step", step="interrogate")
+    assert ob.visit_step(o, checked()) == (False, "Interrogate the pump: not reached")
+    ended = SimpleNamespace(record=lambda step: None, outcome="Visit ended: pump not interrogated.")
+    assert ob.visit_step(o, checked(visit_state=ended)) == (
+        False, "Interrogate the pump: not reached (Visit ended: pump not interrogated.)")
+    assert ob.visit_step(o, checked(visit_state=SimpleNamespace(record=lambda step: None, outcome=""))) == (
+        False, "Interrogate the pump: not reached")
+    done = SimpleNamespace(record=lambda step: SimpleNamespace(correct=step == "interrogate", feedback="read 12 mL"),
+                           outcome="")
+    assert ob.visit_step(o, checked(visit_state=done)) == (True, "Interrogate the pump: read 12 mL")
+    other = obj(m.VisitStep, "visit_step", step="debrief")  # not a titled step: its id
+    assert ob.visit_step(other, checked(visit_state=done)) == (False, "debrief: read 12 mL")

@@ -101,6 +101,8 @@ def _msg(d, model=Case):
                for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
      "week.tue: the first step must start at 00:00, not 01:00"),
     (simple(0.5, drug(), drug("morphine", 25)), "drug listed twice: morphine"),
+    (simple(0.5, drug(), drug("clonidine", 100, "mcg/mL"), drug("morphine", 25), drug("clonidine", 50, "mcg/mL")),
+     "drug listed twice: clonidine, morphine"),
     (simple(0.5, drug("aspirin")), "unknown drug 'aspirin'; the library has morphine, hydromorphone, ziconotide, "
                                    "baclofen, bupivacaine, clonidine"),
     ({"drugs": [drug()], "mode": "simple_continuous"}, "mode simple_continuous needs rate_ml_per_day"),
@@ -203,6 +205,7 @@ def test_times_of_day():
     from pumpmodel.programs import hhmm_to_minutes, minutes_to_hhmm
     assert hhmm_to_minutes("07:20") == 440 and hhmm_to_minutes("23:59") == 1439
     assert minutes_to_hhmm(440) == "07:20" and minutes_to_hhmm(5) == "00:05" and minutes_to_hhmm(1439) == "23:59"
+    assert minutes_to_hhmm(60) == "01:00" and minutes_to_hhmm(0) == "00:00"
 
 
 def test_bolus_grid_starts_per_day():
