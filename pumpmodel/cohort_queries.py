@@ -390,8 +390,16 @@ UNION ALL SELECT 'group', source_group FROM pump_attrs GROUP BY source_group
 UNION ALL SELECT 'alarm', kind FROM events WHERE kind LIKE 'alarm%' GROUP BY kind"""
 
 
+# Pump-clock times outside the years the app accepts anywhere (``programs.FIRST_YEAR``/``LAST_YEAR``,
+# the telemetry loader's bounds): a corrupt partition can hold one (e.g. year 15795) that DuckDB reads
+# without complaint; such days are left out of the date range and counted.
+_PLAUSIBLE_HOUR = ("first_hour BETWEEN TIMESTAMP '1900-01-01 00:00:00' AND TIMESTAMP '2199-12-31 23:59:59'")
+
+
 def q_date_bounds(f: Filters | None = None) -> str:
-    return "SELECT MIN(first_hour) AS first_ts, MAX(first_hour) AS last_ts FROM samples_daily"
+    return (f"SELECT MIN(CASE WHEN {_PLAUSIBLE_HOUR} THEN first_hour END) AS first_ts, "
+            f"MAX(CASE WHEN {_PLAUSIBLE_HOUR} THEN first_hour END) AS last_ts, "
+            f"COALESCE(SUM(CASE WHEN {_PLAUSIBLE_HOUR} THEN 0 ELSE 1 END), 0) AS days_outside FROM samples_daily")
 
 
 VIEWS: dict[str, Callable[[Filters], str]] = {
@@ -624,14 +632,16 @@ class Cohort:
         """One view's (small, aggregated) result as a DataFrame."""
         return self.query(sql(view, f))
 
-    def filter_options(self) -> dict[str, list]:
-        """Values present in the data for each filter, plus the date bounds."""
+    def filter_options(self) -> dict:
+        """Values present in the data for each filter, plus the date bounds (pump-days outside the
+        years 1900-2199 left out of them and counted in ``days_outside_pump_clock``)."""
         df = self.query(sql("filter_options"))
         bounds = self.query(sql("date_bounds"))
         out: dict[str, list] = {k: sorted(df.loc[df["field"] == k, "value"].astype(str))
                                 for k in ("drug", "profile", "indication", "group", "alarm")}
         first, last = bounds.iloc[0]["first_ts"], bounds.iloc[0]["last_ts"]
         out["dates"] = [] if first is None or str(first) == "NaT" else [first.date(), last.date()]
+        out["days_outside_pump_clock"] = int(bounds.iloc[0]["days_outside"])
         return out
 
     def close(self) -> None:
@@ -647,7 +657,7 @@ def run(view: str, folders: Sequence[Path | str], f: Filters | None = None):
         c.close()
 
 
-def filter_options(folders: Sequence[Path | str]) -> dict[str, list]:
+def filter_options(folders: Sequence[Path | str]) -> dict:
     c = Cohort(folders)
     try:
         return c.filter_options()

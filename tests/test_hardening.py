@@ -268,6 +268,34 @@ def test_8_pdf_survives_a_4000_character_override_reason():
 
 # -- 9. a corrupt partition in a cohort folder -------------------------------------------
 
+def test_9_a_timestamp_in_year_15795_is_left_out_of_the_date_range_and_counted(tmp_path):
+    """Found by the cohort fuzz target (one byte of a samples partition overwritten): DuckDB reads a
+    valid timestamp in year 15795 and filter_options() raised NotImplementedError in Timestamp.date()."""
+    import numpy as np
+    import pyarrow as pa
+    from datetime import date
+
+    from cohort_fixture import write_cohort
+    from pumpmodel import cohort_queries as cq
+
+    folder = write_cohort(tmp_path / "c", pumps=2, days=8, seed=11)
+    part = sorted((folder / "samples").glob("pump_id=*/*.parquet"))[0]
+    t = pq.read_table(part)
+    i, typ = t.schema.get_field_index("timestamp"), t.schema.field("timestamp").type
+    ts = t.column(i).cast(pa.int64()).to_numpy().copy()
+    ts[-1] = np.datetime64("15795-06-01T00:00", typ.unit).astype("int64")
+    pq.write_table(t.set_column(i, "timestamp", pa.array(ts).cast(typ)), part)
+    c = cq.Cohort([folder], materialize=())
+    try:
+        for view in ("summary", "pump_table", "refill_intervals", "flagged_refills"):
+            c.run(view)
+        opts = c.filter_options()
+        assert opts["dates"] == [date(2024, 1, 1), date(2024, 1, 8)]
+        assert opts["days_outside_pump_clock"] == 1
+    finally:
+        c.close()
+
+
 def test_9_corrupt_partition_is_reported_by_file_and_the_rest_is_usable(tmp_path):
     from cohort_fixture import write_cohort
     from pumpmodel import cohort_queries as cq
