@@ -254,12 +254,19 @@ def _mark_lowest(fig: go.Figure, ts: pd.Series, est: np.ndarray, true: np.ndarra
     if not len(shown):
         return
     i = shown[np.argmin(est[shown])]
-    text = f"lowest {fmt(est[i], 'mL')} ({ts.iloc[i]:%Y-%m-%d})"
+    # short lines (a narrow box) placed away from the projection's end: on a phone a long one-line
+    # label reached the end-marker labels
+    text = f"lowest {fmt(est[i], 'mL')}<br>{ts.iloc[i]:%Y-%m-%d}"
     if abs(true[i] - est[i]) > TRUE_VOLUME_MIN_DIFF_ML:
         text = f"{ts.iloc[i]:%Y-%m-%d}: {fmt(true[i], 'mL')} left<br>(pump's estimate {fmt(est[i], 'mL')})"
-    fig.add_annotation(x=ts.iloc[i], y=est[i], text=text, xanchor="left", ax=60, ay=-70,
-                       showarrow=True, arrowhead=2, font=dict(size=12, color=OKABE_ITO["black"]),
-                       bgcolor="rgba(255,255,255,0.85)")
+    # high up (in mL, above the ladder of end-marker labels, which reaches 65 % of the reservoir), on
+    # the side of the point away from the end of the record
+    top = float(np.nanmax(est[shown]))
+    first, last = ts.iloc[shown[0]], ts.iloc[shown[-1]]
+    left_half = ts.iloc[i] <= first + (last - first) / 2
+    fig.add_annotation(x=ts.iloc[i], y=est[i], text=text, xanchor="left" if left_half else "right",
+                       ax=30 if left_half else -30, ayref="y", ay=0.75 * top, showarrow=True, arrowhead=2,
+                       font=dict(size=12, color=OKABE_ITO["black"]), bgcolor="rgba(255,255,255,0.85)")
 
 
 def refill_table(refills: pd.DataFrame, limit_ml: float) -> pd.DataFrame:
