@@ -279,7 +279,7 @@ def test_sandbox_at_phone_width_fits_and_shows_rounded_numbers(server_url, brows
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("width, mode", [(390, "normal"), (1440, "present")])
+@pytest.mark.parametrize("width, mode", [(390, "normal"), (390, "present"), (1440, "present")])
 def test_every_page_fits_its_screen(server_url, browser, width, mode):
     """On a phone (390 px) and on a projector (presentation mode, larger type): nothing wider than
     the screen (grids and data tables scroll in their own box, markdown tables wrap), no label cut,

@@ -31,6 +31,9 @@ html { font-size: 20px; }
 [data-testid="stMain"] .block-container { max-width: 100%; padding-top: 4rem; }
 [data-testid="stHeader"] { background: transparent; }
 .pt-label, .pt-note, .pt-tip { color: #000 !important; opacity: 1 !important; }
+/* a phone in presentation mode (a presenter's own screen): the projector's type would not fit */
+@media (max-width: 640px) { html { font-size: 16px; }
+  [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMarkdownContainer"] { font-size: 1rem; } }
 </style>
 """
 
