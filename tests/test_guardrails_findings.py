@@ -351,6 +351,13 @@ def test_dose_limits_word_for_word(prog, code, severity, text, value, limit):
                          limit, "mg/day")
 
 
+def test_dose_limits_check_the_next_drug_after_a_hard_one():
+    # 4.5 mL/day: morphine 10 mg/mL = 45 mg/day (hard 40), then bupivacaine 3.5 mg/mL = 15.75 mg/day (recommended 15)
+    ev = run(case(simple(4.5, drug(), drug("bupivacaine", 3.5))))
+    assert [(w["code"], w["drug"]) for w in ev.model_dump()["warnings"] if w["code"].startswith("DOSE_")] == [
+        ("DOSE_ABOVE_HARD_MAX", "morphine"), ("DOSE_ABOVE_RECOMMENDED", "bupivacaine")]
+
+
 def test_dose_above_hard_max_speaks_alone():
     # 4.5 mL/day (45 mg) with PTM: the hard maximum is already passed, no PTM or recommended finding besides
     got = [w.code for w in run(case(simple(4.5, ptm=PTM4(0.1)))).warnings
@@ -665,3 +672,77 @@ def test_bridge_bolus_word_for_word(proposed, clears, runs):
         f"The drug or concentration changes: 0.25 mL of the old solution fills the tubing and catheter. Without a "
         f"bridge bolus it {clears}, and until then the old solution runs at the new rate: {runs} (current dose 5).",
         lib().pump_defaults().catheter_volume_source, 0.25, None, "mL")
+
+
+# --- second round: survivors of the first full run ------------------------------------------
+
+def test_start_dose_for_a_drug_new_to_the_pump_and_the_next_one_after_a_usual_start():
+    # current morphine only; clonidine 500 mcg/mL is new: 0.5 x 500 = 250 mcg/day, usual start 20-100
+    ev = run(case(simple(0.5, drug(), drug("clonidine", 500, "mcg/mL")), current=simple(0.5)))
+    assert [w["drug"] for w in findings(ev, "START_DOSE_ABOVE_RECOMMENDED")] == ["clonidine"]
+    # first programming: morphine 0.05 x 10 = 0.5 mg/day (the top of 0.1-0.5: usual), then ziconotide
+    # 100 mcg/mL: 5 mcg/day, above 2.4
+    ev = run(case(simple(0.05, drug(), drug("ziconotide", 100, "mcg/mL"))))
+    assert [w["drug"] for w in findings(ev, "START_DOSE_ABOVE_RECOMMENDED")] == ["ziconotide"]
+
+
+@pytest.mark.parametrize("prog, fires", [
+    (simple(1.0, ptm={"bolus_volume_ml": 0.3, "lockout_min": 60, "max_per_day": 1}), True),   # one a day: 30 %
+    (simple(1.0, ptm={"bolus_volume_ml": 0.3, "lockout_min": 60, "max_per_day": 0}), False),  # none allowed
+    (simple(0.0, ptm={"bolus_volume_ml": 0.0, "lockout_min": 60, "max_per_day": 4}), False),  # a 0 mL bolus
+    ({"drugs": [drug()], "mode": "stopped", "ptm": PTM4(0.25)}, False),                       # a stopped pump
+])
+def test_ptm_bolus_large_only_for_a_bolus_that_can_be_given(prog, fires):
+    assert bool(findings(run(case(prog)), "PTM_BOLUS_LARGE")) is fires
+
+
+def test_ptm_bolus_share_has_four_figures():
+    # 0.1 mL against 0.3 mL/day: 33.33 %; 1 mg morphine per bolus vs 3 mg/day
+    got = only(run(case(simple(0.3, ptm=PTM4(0.1)))), "PTM_BOLUS_LARGE")
+    assert got["message"].startswith("One PTM bolus of 0.1 mL is 33.33 % of the programmed daily dose (1 mg morphine "
+                                     "per bolus vs 3 mg/day)")
+
+
+def two_drug_flex(base, first):
+    steps = [("00:00", base), ("08:00", 5.0), ("08:30", base)]
+    return {"drugs": [first, drug()], "mode": "flex",
+            "steps": [{"start": s, "rate_ml_per_day": r} for s, r in steps]}
+
+
+@pytest.mark.parametrize("prog", [
+    # clonidine 100 mcg/mL first: its 5 mL/day step is 500 mcg/day (within 1000): morphine after it still checked
+    two_drug_flex(0.1, drug("clonidine", 100, "mcg/mL")),
+    # clonidine 2000 mcg/mL at 0.6 mL/day (+ the step): 0.6917 mL/day x 2000 = 1383 mcg/day, above the hard 1000
+    # itself (the step finding is silent for it); morphine after it still checked
+    two_drug_flex(0.6, drug("clonidine", 2000, "mcg/mL")),
+])
+def test_step_rate_checks_every_drug(prog):
+    got = only(run(case(prog)), "STEP_RATE_ABOVE_DOSE_LIMIT")
+    assert got["drug"] == "morphine" and got["message"].startswith(
+        "The step at 08:00 runs 5 mL/day: held for 24 h that is 50 mg/day of morphine, above the hard maximum")
+
+
+def test_step_rate_names_the_weekday():
+    week = {d: [{"start": "00:00", "rate_ml_per_day": 0.1}] for d in ("tue", "wed", "thu", "fri", "sat", "sun")}
+    week["mon"] = [{"start": "00:00", "rate_ml_per_day": 0.1}, {"start": "08:00", "rate_ml_per_day": 5.0},
+                   {"start": "08:30", "rate_ml_per_day": 0.1}]
+    got = only(run(case({"drugs": [drug()], "mode": "flex", "week": week})), "STEP_RATE_ABOVE_DOSE_LIMIT")
+    assert got["message"].startswith("The step at mon 08:00 runs 5 mL/day: held for 24 h that is 50 mg/day")
+
+
+def test_a_profile_without_a_mode_or_ptm_and_with_a_labelled_range(monkeypatch):
+    """The shipped programmable profiles offer every mode and PTM and have an assumed maximum rate; a profile
+    added as data may not: programmable-20 here offers no periodic bolus and no PTM, and its range is labelled."""
+    from pumpmodel import library
+    real = library.profile
+    spec = real("programmable-20").model_copy(update={
+        "modes": ["simple_continuous", "flex", "stopped"], "ptm": False, "max_rate_assumed": False})
+    monkeypatch.setattr(library, "profile", lambda name: spec if name == "programmable-20" else real(name))
+    prog = {"drugs": [drug()], "mode": "periodic_bolus", "rate_ml_per_day": 0.1, "ptm": PTM4(0.01),
+            "boluses": [{"first_at": "06:00", "every_hours": 24, "volume_ml": 0.01, "duration_min": 60}]}
+    assert findings(run(case(prog)), "MODE_NOT_SUPPORTED") == [
+        expect("MODE_NOT_SUPPORTED", "hard", None, "programmable-20 does not offer periodic bolus programming.",
+               spec.source),
+        expect("MODE_NOT_SUPPORTED", "hard", None, "programmable-20 has no patient bolus (PTM).", spec.source)]
+    assert only(run(case(simple(30.0))), "RATE_OUT_OF_PUMP_RANGE")["message"] == (
+        "Rate 30 mL/day is outside the programmable-20 range 0.048 to 24 mL/day.")
