@@ -746,3 +746,41 @@ def test_a_profile_without_a_mode_or_ptm_and_with_a_labelled_range(monkeypatch):
         expect("MODE_NOT_SUPPORTED", "hard", None, "programmable-20 has no patient bolus (PTM).", spec.source)]
     assert only(run(case(simple(30.0))), "RATE_OUT_OF_PUMP_RANGE")["message"] == (
         "Rate 30 mL/day is outside the programmable-20 range 0.048 to 24 mL/day.")
+
+
+@pytest.mark.parametrize("prog, what, value", [
+    # nothing 00:00-04:07, then 0.3 mL/day: 4 h 7 min = 4.117 h (four figures)
+    ({"drugs": [B], "mode": "flex", "steps": [{"start": "00:00", "rate_ml_per_day": 0.0},
+                                              {"start": "04:07", "rate_ml_per_day": 0.3}]},
+     "delivers nothing for 4.117 h in a row", 4 + 7 / 60),
+    ({"drugs": [B], "mode": "stopped"}, "delivers nothing at all", None),
+])
+def test_delivery_interruption_figures_and_a_stopped_pump(prog, what, value):
+    got = only(run(case(prog)), "DELIVERY_INTERRUPTION")
+    assert got["message"].startswith(f"The program {what} while the pump holds baclofen:")
+    assert got["value"] == (None if value is None else pytest.approx(value, rel=1e-9))
+
+
+def test_bridge_bolus_hours_and_every_old_drug():
+    # 0.25 mL at 0.7 mL/day clears in 0.25 / 0.7 x 24 = 8.571 h; both old drugs run at the new rate
+    mix = lambda conc: simple(0.7, drug("morphine", conc), drug("clonidine", 100, "mcg/mL"))  # noqa: E731
+    got = only(run(case(mix(25), current=mix(10))), "BRIDGE_BOLUS_REQUIRED")
+    assert "it needs 8.571 h to clear" in got["message"]
+    assert got["message"].endswith(
+        "runs at the new rate: 0.7 mL/day x 10 mg/mL = 7 mg/day of morphine (current dose 7); 0.7 mL/day x 100 "
+        "mcg/mL = 70 mcg/day of clonidine (current dose 70).")
+
+
+def test_bridge_transient_dose_checks_the_next_old_drug():
+    # baclofen 500 mcg/mL and morphine 10 -> 25 mg/mL, 0.5 -> 0.64 mL/day: until cleared +28 % for both;
+    # within baclofen's 30 % (spinal), beyond morphine's 25 %
+    cur = simple(0.5, B, drug())
+    got = findings(run(case(simple(0.64, B, drug("morphine", 25)), current=cur, indication="spasticity_spinal")),
+                   "BRIDGE_TRANSIENT_DOSE")
+    assert [w["drug"] for w in got] == ["morphine"]
+
+
+def test_days_early_has_three_figures():
+    # alarm 2026-12-07 09:00 (16 mL at 1 mL/day), appointment 2026-12-10 13:00: 3 days 4 h = 3.17 days early
+    got = only(run(case(simple(1.0), appointment="2026-12-10T13:00:00")), "RESERVOIR_ALARM_BEFORE_APPOINTMENT")
+    assert got["message"].endswith("(3.17 days early).")
