@@ -96,10 +96,9 @@ def filter_widgets(folders: tuple[str, ...], populations: tuple[str, ...]) -> Se
         st.warning(f"{len(skipped)} partition file(s) could not be read and are left out of every figure: "
                    + "; ".join(f"{code(_rel(p))} ({md(why, 120)})" for p, why in skipped[:10])
                    + (" ..." if len(skipped) > 10 else ""), icon=":material/warning:")
-    if opts.get("days_outside_pump_clock"):  # e.g. a corrupt partition read as year 15795
-        st.warning(f"{opts['days_outside_pump_clock']:,} pump-day(s) carry timestamps outside 1900-2199 (pump clock): "
-                   "probably a corrupt partition file. They are left out of the date range below.",
-                   icon=":material/warning:")
+    if opts.get("dates_outside_pump_clock"):  # e.g. a corrupt partition read as year 15795
+        st.warning("Some timestamps fall outside 1900-2199 (pump clock): probably a corrupt partition file. "
+                   "The date-range filter is not offered for this selection of folders.", icon=":material/warning:")
     c = st.columns(4)
     drugs = c[0].multiselect("Drug", opts["drug"], key="drug", bind="query-params", placeholder="all drugs",
                              help="The first drug of the pump's most recent program.")
