@@ -386,15 +386,17 @@ def _apply(folder: Path, edits) -> None:
         elif op == "delete":
             p.unlink()
         else:
-            try:
-                t = pq.read_table(p)
-            except Exception:  # noqa: BLE001  (already corrupted by an earlier edit)
+            try:  # the harness's own rewrite; a file an earlier edit corrupted is left as it is
+                t = pq.read_table(p)  # (it may read, then fail to cast or write: invalid UTF-8)
+                if op == "schema" and t.num_columns > 1:
+                    t = t.drop_columns([t.column_names[n % t.num_columns]])
+                elif op == "types":
+                    t = pa.table({c: t.column(c).cast(pa.string()) for c in t.column_names})
+                buf = io.BytesIO()
+                pq.write_table(t, buf)
+            except Exception:  # noqa: BLE001
                 continue
-            if op == "schema" and t.num_columns > 1:
-                t = t.drop_columns([t.column_names[n % t.num_columns]])
-            elif op == "types":
-                t = pa.table({c: t.column(c).cast(pa.string()) for c in t.column_names})
-            pq.write_table(t, p)
+            p.write_bytes(buf.getvalue())
 
 
 # Outcome per distinct edited folder (its bytes) and materialisation: hypothesis draws many edit lists
