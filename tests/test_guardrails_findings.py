@@ -461,6 +461,8 @@ def test_admixture_word_for_word():
 @pytest.mark.parametrize("drugs, what, value", [
     ([drug("ziconotide", 10, "mcg/mL")], "10 mcg/mL", 10.0),
     ([ZICO, drug()], "25 mcg/mL in an admixture", 25.0),
+    # listed after a drug with no first-fill rule: the rule still reaches ziconotide
+    ([drug(), ZICO], "25 mcg/mL in an admixture", 25.0),
 ])
 def test_first_fill_concentration_word_for_word(drugs, what, value):
     ev = run(case(simple(0.05, *drugs), first_fill=True))
@@ -672,6 +674,47 @@ def test_bridge_bolus_word_for_word(proposed, clears, runs):
         f"The drug or concentration changes: 0.25 mL of the old solution fills the tubing and catheter. Without a "
         f"bridge bolus it {clears}, and until then the old solution runs at the new rate: {runs} (current dose 5).",
         lib().pump_defaults().catheter_volume_source, 0.25, None, "mL")
+
+
+def _bridge(current, proposed):
+    return findings(run(case(proposed, current=current, indication="spasticity_spinal")), "BRIDGE_TRANSIENT_DOSE")
+
+
+def test_bridge_from_a_stopped_pump_is_no_rise_over_a_current_dose_of_zero():
+    # current morphine 10 mg/mL stopped: current dose 0 mg/day. The old solution at the new 0.5 mL/day
+    # is 5 mg/day, under the recommended maximum; a "rise over 0" has no titration limit to break
+    assert _bridge({"drugs": [drug()], "mode": "stopped"}, simple(0.5, drug("morphine", 25))) == []
+
+
+def test_bridge_rise_over_a_current_dose_below_one_unit_a_day():
+    # current 0.05 mL/day x 10 mg/mL = 0.5 mg/day; old solution at the new 0.1 mL/day: 1 mg/day, +100 %
+    # against morphine's +25 % (limit 0.5 x 1.25 = 0.625); 0.25 mL / 0.1 mL/day x 24 h = 60 h
+    [got] = _bridge(simple(0.05), simple(0.1, drug("morphine", 25)))
+    assert got["message"] == ("Until the 0.25 mL dead space clears the old morphine 10 mg/mL runs at the new rate: "
+                              "0.1 mL/day x 10 = 1 mg/day for about 60 h, a rise over the current 0.5 mg/day beyond "
+                              "the titration rule (+25 %). Give the bridge bolus or adjust the rate.")
+    assert (got["severity"], got["value"], got["limit"]) == ("soft", pytest.approx(1.0), pytest.approx(0.625))
+
+
+def test_bridge_fall_under_a_current_dose_below_one_unit_a_day():
+    # baclofen 2 mcg/mL at 0.4 mL/day = 0.8 mcg/day; new 8 mcg/mL at 0.1 mL/day: old solution 0.1 x 2 = 0.2
+    # mcg/day, 75 % below the current 0.8 (baclofen allows 20 %: floor 0.8 x 0.8 = 0.64); 0.25 / 0.1 x 24 = 60 h
+    [got] = _bridge(simple(0.4, drug("baclofen", 2, "mcg/mL")), simple(0.1, drug("baclofen", 8, "mcg/mL")))
+    assert got["message"].endswith("0.1 mL/day x 2 = 0.2 mcg/day for about 60 h, more than 20 % below the current "
+                                   "0.8 mcg/day (withdrawal risk). Give the bridge bolus or adjust the rate.")
+    assert (got["severity"], got["value"], got["limit"]) == ("soft", pytest.approx(0.2), pytest.approx(0.64))
+
+
+def test_bridge_fall_from_above_the_maximum_reports_the_maximum_as_its_limit():
+    # current baclofen 2000 mcg/mL at 0.9 mL/day = 1800 mcg/day (above the recommended maximum, below the hard);
+    # new 1000 mcg/mL at 0.7 mL/day: old solution 0.7 x 2000 = 1400 mcg/day: still above the recommended
+    # maximum, and 22 % below 1800 (floor 1440). Both reasons; the limit shown is the maximum it is above
+    lim = lib().drug("baclofen").dose_per_day
+    assert lim.soft_max < 1400 < lim.hard_max
+    [got] = _bridge(simple(0.9, drug("baclofen", 2000, "mcg/mL")), simple(0.7, drug("baclofen", 1000, "mcg/mL")))
+    assert f"above the recommended maximum {lim.soft_max:g} mcg/day and more than 20 % below the current " \
+           "1800 mcg/day (withdrawal risk)" in got["message"]
+    assert (got["severity"], got["value"], got["limit"]) == ("soft", pytest.approx(1400), lim.soft_max)
 
 
 # --- second round: survivors of the first full run ------------------------------------------
