@@ -400,12 +400,10 @@ class Workspace:
         """The oldest kept version with the current version's ``case_key``: the case as it was
         loaded, before its edits (what "discard the changes" goes back to)."""
         with self.transaction() as s:
-            d = s.scalar(select(DraftRow).where(DraftRow.workspace_id == self.id, DraftRow.slot == slot))
-            cur = None if d is None else self._version(s, d.id, d.position)
-            if cur is None:
+            found = self._same_case(s, slot)
+            if found is None:
                 return None
-            same = (DraftVersionRow.case_key.is_(None) if cur.case_key is None
-                    else DraftVersionRow.case_key == cur.case_key)
+            d, same = found
             first = s.scalar(select(func.min(DraftVersionRow.seq)).where(DraftVersionRow.draft_id == d.id,
                                                                         DraftVersionRow.seq <= d.position, same))
             return self._draft(s, slot, first)
@@ -414,16 +412,24 @@ class Workspace:
         """The current case's versions before the current one, newest first (at most ``limit``):
         where the sandbox finds the last valid program after a reload with an invalid field."""
         with self.transaction() as s:
-            d = s.scalar(select(DraftRow).where(DraftRow.workspace_id == self.id, DraftRow.slot == slot))
-            cur = None if d is None else self._version(s, d.id, d.position)
-            if cur is None:
+            found = self._same_case(s, slot)
+            if found is None:
                 return []
-            same = (DraftVersionRow.case_key.is_(None) if cur.case_key is None
-                    else DraftVersionRow.case_key == cur.case_key)
+            d, same = found
             rows = s.scalars(select(DraftVersionRow.case_json)
                              .where(DraftVersionRow.draft_id == d.id, DraftVersionRow.seq < d.position, same)
                              .order_by(DraftVersionRow.seq.desc()).limit(limit)).all()
             return [json.loads(r) for r in rows]
+
+    def _same_case(self, s: Session, slot: str):
+        """The slot's draft row and a filter for its versions of the current version's case
+        (``case_key``); None without a current version."""
+        d = s.scalar(select(DraftRow).where(DraftRow.workspace_id == self.id, DraftRow.slot == slot))
+        cur = None if d is None else self._version(s, d.id, d.position)
+        if cur is None:
+            return None
+        return d, (DraftVersionRow.case_key.is_(None) if cur.case_key is None
+                   else DraftVersionRow.case_key == cur.case_key)
 
     def undo_draft(self, slot: str = "sandbox") -> Draft | None:
         """Step back one version; None when there is nothing to undo."""
