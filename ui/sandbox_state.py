@@ -268,7 +268,8 @@ def last_valid() -> Case | None:
     """The last valid program of this case: kept in the session while editing; after a reload
     (or in another tab) the newest earlier version of the case in the workspace that is valid."""
     case = st.session_state.get("sbx_last_valid")
-    if case is None:
+    if case is None and st.session_state.get("sbx_history_searched") != case_key():
+        st.session_state["sbx_history_searched"] = case_key()  # once per case, not on every rerun
         for data in workspace.current().earlier_cases(SLOT):
             case, errors = validate(data)
             if case is not None:
