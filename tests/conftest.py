@@ -1,6 +1,7 @@
 """Shared fixtures: AppTest factory and a real Streamlit server + Chromium."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -215,3 +216,11 @@ def screenshot(pg, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)
     return path
+
+
+def chart_specs(at) -> list[dict]:
+    """The Plotly figures an AppTest run drew: ``st.plotly_chart`` specs, then the figures of
+    live charts (ui/live_chart.py, a custom component that redraws in place)."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return specs + [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
+                    if c.proto.component_name == "pump_live_chart"]

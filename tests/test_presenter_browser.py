@@ -227,7 +227,7 @@ _OVERFLOW_JS = r"""() => {
 
 #: for chart i (hovered): do Plotly's mode bar or Streamlit's element toolbar cover its title?
 _TOOLBAR_OVER_TITLE_JS = r"""(i) => {
-  const chart = document.querySelectorAll('[data-testid=stPlotlyChart]')[i];
+  const chart = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[i];  // st.plotly_chart or live chart
   const title = chart.querySelector('.gtitle');
   if (!title) return null;
   const shown = e => { const s = getComputedStyle(e); const b = e.getBoundingClientRect();
@@ -244,7 +244,7 @@ _TOOLBAR_OVER_TITLE_JS = r"""(i) => {
 def _phone_checks(page) -> tuple[list, list]:
     overflow = page.evaluate(_OVERFLOW_JS)
     covered = []
-    charts = page.locator("[data-testid='stPlotlyChart']")
+    charts = page.locator("[data-testid='stMain'] .js-plotly-plot")
     for i in range(charts.count()):
         charts.nth(i).scroll_into_view_if_needed()
         charts.nth(i).hover()

@@ -3,11 +3,11 @@ the same objects in every session, so nothing a session does may change them: pr
 (which enlarges chart fonts in place) must scale a copy, never the shared figure."""
 from __future__ import annotations
 
-import json
+from conftest import chart_specs
 
 
 def _chart_font_sizes(at) -> list:
-    return [json.loads(c.proto.spec)["layout"].get("font", {}).get("size") for c in at.get("plotly_chart")]
+    return [spec["layout"].get("font", {}).get("size") for spec in chart_specs(at)]
 
 
 def test_presentation_mode_does_not_enlarge_the_shared_figures_of_other_sessions(app):

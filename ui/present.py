@@ -76,7 +76,18 @@ def scale_figure(fig) -> None:
         tf = getattr(tr, "textfont", None)
         if tf is not None and tf.size:
             tf.size = round(tf.size * FONT_SCALE)
-    fig.update_layout(height=round((fig.layout.height or 400) * 1.15))
+    # taller, with a bottom margin grown like the type, and a legend under the plot kept as far
+    # below it (in pixels) as the larger tick labels and axis title need: never over the x-axis
+    # title, and a plot tall enough for the y-axis title
+    lay = fig.layout
+    h0, top, b0 = lay.height or 450, lay.margin.t or 100, lay.margin.b or 80
+    b1 = round(b0 * FONT_SCALE)
+    h1 = round(h0 * 1.25) + b1 - b0
+    below = lay.legend.y is not None and lay.legend.y < 0 and lay.legend.orientation == "h"
+    if below and h0 - top - b0 > 0 and h1 - top - b1 > 0:
+        gap_px = -lay.legend.y * (h0 - top - b0)
+        fig.update_layout(legend_y=-gap_px * FONT_SCALE / (h1 - top - b1))
+    fig.update_layout(height=h1, margin_b=b1)
 
 
 def reset_demo() -> None:

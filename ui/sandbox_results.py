@@ -13,6 +13,7 @@ from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from pumpmodel.units import fmt, fmt_text
 from ui import present, sandbox_acks
+from ui.live_chart import live_chart
 from ui.safe_text import code, md
 
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}  # as ui/clinician.py
@@ -76,8 +77,9 @@ def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
         present.scale_figure(schedule)
         present.scale_figure(reservoir)
     row = st.container(horizontal=True)  # side by side: one block instead of st.columns' three
-    row.plotly_chart(schedule, width="stretch", key="sbx_schedule_chart", config=CHART_CONFIG, theme=None)
-    row.plotly_chart(reservoir, width="stretch", key="sbx_reservoir_chart", config=CHART_CONFIG, theme=None)
+    with row:
+        live_chart(schedule, key="sbx_schedule_chart", config=CHART_CONFIG)
+        live_chart(reservoir, key="sbx_reservoir_chart", config=CHART_CONFIG)
 
 
 def guardrails(ev: Evaluation) -> None:
