@@ -179,6 +179,8 @@ def test_3_sandbox_origin_from_an_uploaded_case_file_name_is_shown_as_text(app):
 def test_3_typed_number_with_markdown_is_shown_as_text(app):
     at = app({"case": sharelink.encode(json.loads(SPEC))})
     at.switch_page("pages/sandbox.py").run()
+    at.session_state["sbx_pump_box"] = True  # the section holding the reservoir field
+    at.run()
     at.text_input(key=f"sbx{at.session_state['sbx_gen']}_reservoir").input(INJECTION).run()
     assert not at.exception
     assert any("is not a number" in str(m.value) for m in at.markdown)

@@ -3,7 +3,7 @@ into the reservoir at a refill, and the program history, under AppTest."""
 import json
 from pathlib import Path
 
-from test_sandbox_page import codes_shown, key, open_sandbox
+from test_sandbox_page import codes_shown, key, open_sandbox, open_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,6 +16,7 @@ def test_screening_bolus_sets_the_baclofen_start_limit(app):
     at = open_sandbox(app, example("START_DOSE_ABOVE_RECOMMENDED"))  # 120 mcg/day, screening 50 mcg -> limit 100
     assert at.session_state["sbx_draft"]["screening_bolus_mcg"] == 50
     assert "START_DOSE_ABOVE_RECOMMENDED" in codes_shown(at)
+    open_section(at)
     at.number_input(key=key(at, "screening")).set_value(60.0).run()  # limit 120: exactly at it
     assert at.session_state["sbx_draft"]["screening_bolus_mcg"] == 60
     assert "START_DOSE_ABOVE_RECOMMENDED" not in codes_shown(at)
@@ -28,6 +29,7 @@ def test_refill_contents_are_checked_against_the_program(app):
     at = open_sandbox(app, example("REFILL_DRUG_MISMATCH"))
     assert at.session_state["sbx_draft"]["refill"]["drugs"][0]["concentration"] == 500
     assert "REFILL_DRUG_MISMATCH" in codes_shown(at)
+    open_section(at)
     at.checkbox(key=key(at, "refill_drugs_on")).uncheck().run()
     assert "drugs" not in at.session_state["sbx_draft"]["refill"]
     assert "REFILL_DRUG_MISMATCH" not in codes_shown(at)
@@ -39,6 +41,7 @@ def test_program_history_rides_along_and_drives_titration_frequency(app):
     hist = at.session_state["sbx_draft"]["history"]
     assert [h["at"] for h in hist] == ["2026-11-19T09:00:00", "2026-11-20T15:00:00"]
     assert "TITRATION_TOO_FREQUENT" in codes_shown(at)
+    open_section(at, "sbx_history_box")
     assert any("2 earlier programming(s)" in c.value for c in at.caption)
     assert not at.exception
 

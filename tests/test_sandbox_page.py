@@ -23,6 +23,14 @@ def open_sandbox(app, case: dict | None = None, token: str | None = None, **para
     return at
 
 
+def open_section(at, name="sbx_pump_box", is_open=True):
+    """Open (or close) one of the editor's lazy sections, as a click on its expander does."""
+    at.session_state[name] = is_open
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def story_pump() -> str:
     from pumpmodel.telemetry import STORY_DIR, load_telemetry
 
@@ -233,6 +241,33 @@ def test_share_link_in_chromium(server_url, page, file):
     assert page_problems(page) == []
 
 
+def test_closed_sections_are_not_drawn_but_their_fields_are_kept_and_checked(app):
+    case = sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json")
+    at = open_sandbox(app, case)
+    keys = {w.key for w in at.text_input}
+    assert key(at, "rate") in keys and key(at, "reservoir") not in keys  # closed: not sent to the browser
+    draft = at.session_state["sbx_draft"]
+    assert draft["reservoir_ml"] == case["reservoir_ml"] and draft["pump"]["profile"] == case["pump"]["profile"]
+    open_section(at)
+    at.text_input(key=key(at, "reservoir")).input("12.5").run()
+    open_section(at, is_open=False)
+    at.text_input(key=key(at, "rate")).input("0.38").run()
+    draft = at.session_state["sbx_draft"]
+    assert draft["reservoir_ml"] == 12.5 and draft["proposed"]["rate_ml_per_day"] == 0.38
+    assert key(at, "reservoir") not in {w.key for w in at.text_input}
+    open_section(at)  # opened again: the widget shows the draft's value, not the case as loaded
+    assert at.text_input(key=key(at, "reservoir")).value == "12.5"
+    assert at.text_input(key=key(at, "rate")).value == "0.38"
+    # a refused value typed in a section stays reported (and kept) after the section is closed
+    at.text_input(key=key(at, "reservoir")).input("-3").run()
+    open_section(at, is_open=False)
+    at.text_input(key=key(at, "rate")).input("0.39").run()
+    assert at.session_state["sbx_draft"]["reservoir_ml"] == "-3"
+    assert "reservoir now: -3 mL is too low" in " ".join(m.value for m in at.error)  # in the problems list above the figures
+    open_section(at)
+    assert at.text_input(key=key(at, "reservoir")).value == "-3"
+
+
 def test_switching_to_weekday_flex_copies_the_daily_steps_to_each_day(app):
     case = sandbox.demo_case("spec_example.json")
     steps = case["proposed"]["steps"]
@@ -248,3 +283,36 @@ def test_switching_to_weekday_flex_copies_the_daily_steps_to_each_day(app):
         assert [(s["start"], s["rate_ml_per_day"]) for s in week[day]] == [
             (s["start"], s["rate_ml_per_day"]) for s in steps], day
     assert not at.error
+
+
+#: the two sandbox charts: is each the node remembered before the edit, and what its proposed trace holds
+_CHART_STATE_JS = """() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')).map((gd, i) => {
+  const tr = (gd._fullData || []).find(t => /^proposed/.test(t.name));
+  return {same: (window.__charts || [])[i] === gd, label: gd.getAttribute('aria-label'),
+          x: tr ? Array.from(tr.x).map(String) : null, y: tr ? Array.from(tr.y).map(Number) : null};
+})"""
+
+
+@pytest.mark.browser
+def test_an_edit_redraws_both_charts_in_place(server_url, page):
+    """The charts are updated on the same nodes (Plotly.react), not unmounted and drawn anew
+    (st.plotly_chart's id hashes the figure): that remount was most of an edit's wait."""
+    page.goto(sharelink.link(server_url + "/sandbox", sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json")))
+    _wait_for_sandbox(page)
+    page.wait_for_function("() => { const c = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'); "
+                           "return c.length == 2 && Array.from(c).every(g => g.querySelector('.main-svg')); }")
+    before = page.evaluate(_CHART_STATE_JS)
+    assert [c["label"] for c in before] == ["Schedule: programmed rate", "Reservoir projection"]
+    assert before[0]["y"] and set(before[0]["y"]) != {0.5}
+    page.evaluate("() => { window.__charts = Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')); }")
+    box = page.get_by_label("Rate (mL/day)", exact=True).first
+    box.fill("0.5")
+    box.press("Enter")
+    # the schedule's proposed line is the new rate at every point: 0.5 mL/day
+    page.wait_for_function(f"() => {{ const s = ({_CHART_STATE_JS})(); "
+                           "return s.length == 2 && s[0].y && s[0].y.every(v => v === 0.5); }", timeout=60_000)
+    wait_for_app(page)
+    after = page.evaluate(_CHART_STATE_JS)
+    assert [c["same"] for c in after] == [True, True]  # the same chart nodes, redrawn
+    assert after[1]["x"] != before[1]["x"]  # the reservoir projection follows the new rate (empty sooner)
+    assert page_problems(page) == []

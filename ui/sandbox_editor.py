@@ -81,9 +81,47 @@ def _to_rate(value, entry: DrugEntry | None, by_dose: bool):
     return round(sandbox.rate_for_dose(value, entry), 9)
 
 
-def _row(**kw):
+def _row(ui=st, **kw):
     """A row of widgets side by side (they share the width)."""
-    return st.container(horizontal=True, **kw)
+    return ui.container(horizontal=True, **kw)
+
+
+class Unseen:
+    """Stands in for the widgets of a closed editor section: each "widget" returns the value it
+    would show, from the draft, so the draft is read exactly as if the section were drawn
+    (defaults filled in, numbers checked) without sending its widgets to the browser."""
+
+    def container(self, *args, **kwargs) -> Unseen:
+        return self
+
+    def text_input(self, label, value="", **kwargs):
+        return value
+
+    def selectbox(self, label, options, index=0, **kwargs):
+        return None if index is None else list(options)[index]
+
+    def checkbox(self, label, value=False, **kwargs):
+        return value
+
+    def date_input(self, label, value=None, **kwargs):
+        return value
+
+    def time_input(self, label, value=None, **kwargs):
+        return value
+
+    def number_input(self, label, min_value=None, max_value=None, value=None, **kwargs):
+        return value
+
+    def data_editor(self, data, **kwargs):
+        return data
+
+    def markdown(self, *args, **kwargs) -> None:
+        return None
+
+    caption = markdown
+
+
+UNSEEN = Unseen()
 
 
 def problems() -> list[tuple[tuple, si.Problem]]:
@@ -101,22 +139,23 @@ def _num(box, label: str, value, key: str, loc: tuple, *, field: str | None = No
     return v
 
 
-def _say(start: int) -> None:
+def _say(start: int, ui=st) -> None:
     """The problems found since index ``start``, at the fields above."""
     found = problems()[start:]
     if found:
-        st.markdown("\n".join(f"- :red[{md(p, 300)}]" for _, p in found))
+        ui.markdown("\n".join(f"- :red[{md(p, 300)}]" for _, p in found))
 
 
-def pump_and_visit(seed: dict) -> dict:
-    """Pump settings, reservoir, dates, indication and refill visit."""
+def pump_and_visit(seed: dict, ui=st) -> dict:
+    """Pump settings, reservoir, dates, indication and refill visit (``ui``: where the widgets
+    go, or :data:`UNSEEN` when the section is closed)."""
     pump = seed.get("pump") if isinstance(seed.get("pump"), dict) else {}
     profiles = list(library.pump_profiles())
     prof = pump.get("profile") if pump.get("profile") in profiles else profiles[0]
     now = _dt(seed.get("now"), datetime(2026, 11, 21, 9, 0))
     # rows are horizontal containers, not st.columns: one block each instead of 1 + n, and the
     # editor is redrawn with every edit (the fragment reruns)
-    row = _row()
+    row = _row(ui)
     n0 = len(problems())
     profile = row.selectbox("Pump profile", profiles, index=profiles.index(prof), key=S.key("profile"))
     spec = library.profile(profile)
@@ -124,8 +163,8 @@ def pump_and_visit(seed: dict) -> dict:
                      "reservoir", ("reservoir_ml",), field="reservoir now", lo=0.0, hi=1000.0, unit="mL")
     lra = _num(row, "Low-reservoir alarm (mL)", pump.get("low_reservoir_alarm_ml", spec.low_reservoir_alarm_ml),
                "lra", ("pump", "low_reservoir_alarm_ml"), field="low-reservoir alarm", lo=0.0, hi=1000.0, unit="mL")
-    _say(n0)
-    row = _row()
+    _say(n0, ui)
+    row = _row(ui)
     d = row.date_input("Session date (pump clock)", value=now.date(), key=S.key("now_d"))
     t = row.time_input("Session time", value=now.time(), key=S.key("now_t"), step=timedelta(minutes=15))
     appt = _dt(seed.get("next_appointment"), None) if seed.get("next_appointment") else None
@@ -134,12 +173,12 @@ def pump_and_visit(seed: dict) -> dict:
                        step=timedelta(minutes=15))
     inds = [NOT_GIVEN, *library.INDICATIONS]
     ind0 = seed.get("indication") if seed.get("indication") in inds else NOT_GIVEN
-    row = _row(vertical_alignment="bottom")
+    row = _row(ui, vertical_alignment="bottom")
     ind = row.selectbox("Indication", inds, index=inds.index(ind0), key=S.key("indication"),
                        format_func=lambda s: s.replace("_", " "))
     first_fill = row.checkbox("First fill of a new pump", value=bool(seed.get("first_fill")), key=S.key("first_fill"))
     refill0 = seed.get("refill") if isinstance(seed.get("refill"), dict) else None
-    row = _row(vertical_alignment="bottom")
+    row = _row(ui, vertical_alignment="bottom")
     refill_on = row.checkbox("Refill visit today", value=refill0 is not None, key=S.key("refill_on"))
     out = {"pump": {"profile": profile, "low_reservoir_alarm_ml": lra}, "now": datetime.combine(d, t).isoformat(),
            "reservoir_ml": reservoir}
@@ -156,7 +195,7 @@ def pump_and_visit(seed: dict) -> dict:
                  ("refill", "withdrawn_ml"), field="withdrawn", lo=0.0, hi=1000.0, unit="mL")
         a = _num(row, "Added (mL)", (refill0 or {}).get("added_ml", spec.reservoir_ml), "added",
                  ("refill", "added_ml"), field="added", lo=0.0, hi=1000.0, unit="mL")
-        _say(n0)
+        _say(n0, ui)
         out["refill"] = {"withdrawn_ml": w, "added_ml": a}
     if first_fill:
         out["first_fill"] = True
@@ -351,16 +390,33 @@ def _ptm_editor(ptm: dict | None, primary: DrugEntry | None = None) -> dict | No
     return {"bolus_volume_ml": vol, "lockout_min": lock, "max_per_day": mx}
 
 
+SECTIONS = ("sbx_pump_box", "sbx_history_box")  # the editor's lazy expanders (their open state)
+
+
+def _sections_follow_the_draft() -> None:
+    """A section opened or closed since the last run: every widget starts again from the draft
+    (a closed section's widgets were not kept), before any of them is drawn."""
+    shown = tuple(bool(st.session_state.get(k)) for k in SECTIONS)
+    if shown != st.session_state.get("sbx_sections_shown", (False,) * len(SECTIONS)):
+        st.session_state["sbx_sections_shown"] = shown
+        S.seed_from_draft()
+
+
 def editor() -> dict:
     """Draw the whole editor from the seed; return the draft case dict (problems: ``problems()``)."""
     st.session_state[_PROBLEMS] = []
+    _sections_follow_the_draft()
     seed = S.seed()
-    with st.expander("Pump, reservoir, dates and refill visit", expanded=False):
-        data = pump_and_visit(seed)
-        extras.screening_bolus(seed, data)
-        extras.refill_contents(seed, data)
-    with st.expander("Program history (how often the dose rose)", expanded=False):
-        extras.history(seed, data)
+    # lazy sections: closed, their widgets are not drawn (an edit elsewhere does not send them to
+    # the browser again) and their fields are read from the draft through UNSEEN
+    box = st.expander("Pump, reservoir, dates and refill visit", key=SECTIONS[0], on_change="rerun")
+    ui, src = (box, seed) if box.open else (UNSEEN, S.draft())
+    data = pump_and_visit(src, ui)
+    extras.screening_bolus(src, data, ui)
+    extras.refill_contents(src, data, ui)
+    box = st.expander("Program history (how often the dose rose)", key=SECTIONS[1], on_change="rerun")
+    ui, src = (box, seed) if box.open else (UNSEEN, S.draft())
+    extras.history(src, data, ui)
     data["current"] = seed.get("current") if isinstance(seed.get("current"), dict) else None
     if data["current"] is None:
         data.pop("current")

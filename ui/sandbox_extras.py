@@ -31,13 +31,13 @@ def screening_bolus(seed: dict, draft: dict, container=st) -> None:
         draft["screening_bolus_mcg"] = x
 
 
-def refill_contents(seed: dict, draft: dict) -> None:
+def refill_contents(seed: dict, draft: dict, ui=st) -> None:
     """At a refill visit: optionally, the drugs and concentrations really put into the reservoir."""
     if not isinstance(draft.get("refill"), dict):
         return
     refill0 = seed.get("refill") if isinstance(seed.get("refill"), dict) else {}
     drugs0 = refill0.get("drugs") if isinstance(refill0.get("drugs"), list) else None
-    on = st.checkbox("Record what was put into the reservoir", value=drugs0 is not None, key=S.key("refill_drugs_on"),
+    on = ui.checkbox("Record what was put into the reservoir", value=drugs0 is not None, key=S.key("refill_drugs_on"),
                      help="Checked against the proposed program's drugs and concentrations (REFILL_DRUG_MISMATCH).")
     if not on:
         return
@@ -45,7 +45,7 @@ def refill_contents(seed: dict, draft: dict) -> None:
     rows = [r for r in (drugs0 or proposed.get("drugs") or []) if isinstance(r, dict)]
     df = pd.DataFrame([{"drug": r.get("drug"), "concentration": r.get("concentration"), "unit": r.get("unit")}
                        for r in rows] or [{"drug": None, "concentration": None, "unit": None}])
-    edited = st.data_editor(
+    edited = ui.data_editor(
         df, key=S.key("refill_drugs"), num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
             "drug": st.column_config.SelectboxColumn("drug put in", options=list(library.drugs()), required=True),
@@ -68,18 +68,18 @@ def _summary(entry: dict) -> dict:
         return {"sent at": str(entry.get("at", "")), "mode": "?", "mL/day": None, "daily dose": "not readable"}
 
 
-def history(seed: dict, draft: dict) -> None:
+def history(seed: dict, draft: dict, ui=st) -> None:
     """The pump's earlier programmings, oldest first; untick a row to leave it out."""
     hist = [h for h in (seed.get("history") or []) if isinstance(h, dict)]
     if not hist:
-        st.caption("Program history: none known (a pump's history comes from its telemetry program changes). "
+        ui.caption("Program history: none known (a pump's history comes from its telemetry program changes). "
                    "Rules on how often a dose may rise are silent without it.")
         return
     df = pd.DataFrame([{"use": True, **_summary(h)} for h in hist])
-    edited = st.data_editor(
+    edited = ui.data_editor(
         df, key=S.key("history"), hide_index=True, width="stretch", disabled=[c for c in df.columns if c != "use"],
         column_config={"use": st.column_config.CheckboxColumn("use", help="Leave a programming out of the history")})
-    st.caption(f"Program history: {len(hist)} earlier programming(s) from the pump's telemetry, oldest first; "
+    ui.caption(f"Program history: {len(hist)} earlier programming(s) from the pump's telemetry, oldest first; "
                "used by TITRATION_TOO_FREQUENT (baclofen at most 1 raise per 24 h, ziconotide 3 per 7 days).")
     kept = [h for h, use in zip(hist, edited["use"].tolist()) if bool(use)]
     if kept:
