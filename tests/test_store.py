@@ -80,6 +80,17 @@ def test_default_database_is_a_sqlite_file_created_with_its_folder(tmp_path, mon
     db.dispose_all()
 
 
+def test_a_sqlite_file_uses_the_wal_journal_synced_at_checkpoints(tmp_path):
+    """WAL with synchronous=NORMAL: a commit is not synced to disk on its own (an edit waited for
+    that sync), yet survives a crash of the app (test_a_crash_mid_send_loses_nothing_already_sent)."""
+    engine = db.create(f"sqlite:///{tmp_path}/ws.sqlite")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # 1 = NORMAL (2 = FULL, the default)
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
 def test_env_url_is_used_and_postgres_urls_use_psycopg(tmp_path, monkeypatch):
     monkeypatch.setenv(db.ENV_URL, f"sqlite:///{tmp_path}/other/ws.sqlite")
     assert ws_store.get_store().create_workspace().token

@@ -63,11 +63,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    # WAL journal (set once per file in create): a commit appends to the WAL and syncs it only at
+    # checkpoints. Committed work survives an app or server crash; a power cut may roll back the
+    # last commits, never corrupt the file (SQLite's documented WAL guarantee). FULL synced the
+    # WAL on every commit: a third of a sandbox edit's server time went to that sync.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
 def create(url: str) -> Engine:
-    """A new engine for ``url`` (SQLite: folder created, foreign keys on, WAL journal)."""
+    """A new engine for ``url`` (SQLite: folder created, foreign keys on, WAL journal, synced at
+    checkpoints)."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
