@@ -87,15 +87,19 @@ def workbench() -> None:
                 box.dataframe(sandbox_editor.rates_table(case), hide_index=True, width="stretch")
     sandbox_results.charts(case, ev, cur)
     sandbox_results.explanations(ev)
-    sandbox_results.guardrails(ev)
+    acks = sandbox_results.guardrails(ev)
     st.subheader("Review and send")
     sandbox_review.review_table(case, ev, cur)
     if errors or fields:
         st.warning("Fix the fields marked above before sending.", icon=":material/edit:")
     else:
-        sandbox_review.send_panel(case, ev)
-    st.subheader("Share and report")
-    sandbox_review.share_and_report(case, ev, cur)
+        sandbox_review.send_panel(case, ev, acks)
+    # lazy: the link, the case JSON and the report are built and sent only while this is open
+    box = st.expander("Share and report: link, case JSON, session report (PDF)", key="sbx_share_box",
+                      on_change="rerun", icon=":material/share:")
+    if box.open:
+        with box:
+            sandbox_review.share_and_report(case, ev, cur)
 
 
 S.sync_in()

@@ -1,6 +1,7 @@
 """The programming sandbox page: AppTest flows and a real Chromium."""
 import base64
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -266,6 +267,19 @@ def test_closed_sections_are_not_drawn_but_their_fields_are_kept_and_checked(app
     assert "reservoir now: -3 mL is too low" in " ".join(m.value for m in at.error)  # in the problems list above the figures
     open_section(at)
     assert at.text_input(key=key(at, "reservoir")).value == "-3"
+
+
+def test_share_and_report_are_built_only_when_opened(app):
+    case = sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json")
+    at = open_sandbox(app, case)
+    assert not at.get("download_button") and not at.code  # closed: nothing built or sent on an edit
+    open_section(at, "sbx_share_box")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download case JSON", "Download session report (PDF)"]
+    link = at.code[0].value
+    token = at.query_params["case"][0] if isinstance(at.query_params["case"], list) else at.query_params["case"]
+    assert link.startswith("/sandbox?case=")
+    assert sharelink.decode(unquote(link.split("case=", 1)[1])) == sharelink.decode(token)  # the case shown
 
 
 def test_switching_to_weekday_flex_copies_the_daily_steps_to_each_day(app):

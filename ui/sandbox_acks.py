@@ -14,9 +14,10 @@ from ui import sandbox_state as S
 from ui import workspace
 
 
-def ack_reasons(ev: Evaluation) -> dict[str, str]:
-    """``{ack_key: reason}`` of the findings acknowledged (ticked) in this case; '' when not ticked."""
-    acks = workspace.current().acks(S.case_key())
+def ack_reasons(ev: Evaluation, acks: dict | None = None) -> dict[str, str]:
+    """``{ack_key: reason}`` of the findings acknowledged (ticked) in this case; '' when not ticked
+    (``acks``: as already read in this run, else read from the store)."""
+    acks = workspace.current().acks(S.case_key()) if acks is None else acks
     return {k: (a.reason if a.checked else "") for k, a in acks.items()}
 
 

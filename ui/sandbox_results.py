@@ -82,8 +82,9 @@ def charts(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
         live_chart(reservoir, key="sbx_reservoir_chart", config=CHART_CONFIG)
 
 
-def guardrails(ev: Evaluation) -> None:
-    """Every finding with severity, code, message and source; soft ones take an acknowledgement + reason."""
+def guardrails(ev: Evaluation) -> dict:
+    """Every finding with severity, code, message and source; soft ones take an acknowledgement + reason.
+    Returns this case's acknowledgements of the findings shown (``sandbox_acks.prune``)."""
     hard = sum(f.severity == "hard" for f in ev.warnings)
     soft = sum(f.severity == "soft" for f in ev.warnings)
     st.subheader(f"Guardrails: {hard} hard, {soft} soft, {len(ev.warnings) - hard - soft} info")
@@ -100,6 +101,7 @@ def guardrails(ev: Evaluation) -> None:
                         f":small[:gray[Source: {f.source}]]{block}")
             if f.severity == "soft":
                 sandbox_acks.ack_row(f, acks)
+    return acks
 
 
 FIGURES = {"daily_volume_ml": "Daily volume (mL/day)", "max_daily_volume_ml": "Heaviest day's volume (mL/day)",

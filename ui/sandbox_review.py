@@ -86,8 +86,10 @@ def nothing_changed(case: Case) -> bool:
             and not case.first_fill)
 
 
-def send_panel(case: Case, ev: Evaluation) -> None:
-    check = sandbox.send_check(ev, ack_reasons(ev))
+def send_panel(case: Case, ev: Evaluation, acks: dict | None = None) -> None:
+    """Whether the proposal can be sent (``acks``: the acknowledgements the guardrails panel read
+    in this run), the send / undo / reset buttons and the override log."""
+    check = sandbox.send_check(ev, ack_reasons(ev, acks))
     pid = S.pump_id()
     same = nothing_changed(case)
     if same:
@@ -126,10 +128,9 @@ def override_rows() -> list[dict]:
 def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown("**Share link**: the page address holds the whole case; copy it from the address bar.")
-        box = st.expander("The link (relative to this server)", key="sbx_link_box", on_change="rerun")
-        if box.open:  # lazy: not re-sent on every edit while closed
-            box.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
+        st.markdown("**Share link**: the page address holds the whole case; copy it from the address bar, "
+                    "or this link (relative to this server):")
+        st.code(sharelink.link("/sandbox", case), language=None, wrap_lines=True)
         st.download_button("Download case JSON", json.dumps(sharelink.case_to_dict(case), indent=2),
                            file_name="case.json", mime="application/json", key="sbx_dl_json",
                            icon=":material/download:", on_click="ignore")
