@@ -33,6 +33,29 @@ def test_patient_a_key_window_shows_the_march_low_reservoir_event(story):
     assert sum(1 for t in fig.data if t.showlegend is not False) <= 5
 
 
+@pytest.mark.parametrize("pump", ["story-a", "story-c"])
+def test_lowest_reading_and_now_labels_keep_apart_on_any_width(story, pump):
+    """Placed in data units, not beside their points: the lowest reading's label starts at the left
+    edge of the window, above the end markers' ladder (which reaches 65 % of the reservoir); "now"
+    sits above its marker (story-a: full, up and right; story-c: half empty, above the ladder).
+    Beside their points they met on a 390 px phone."""
+    pt = story.pump(pump)
+    case = pt.case()
+    start = fres.window_start("key", case.now, pt.events, pt.refills())
+    fig = fres.reservoir_figure(pt.samples, case, evaluate(case), refills=pt.refills(), start=start, events=pt.events)
+    cap = case.pump.spec.reservoir_ml
+    low = next(a for a in fig.layout.annotations if "left" in a.text or a.text.startswith("lowest"))
+    window = pd.Timestamp(fig.layout.xaxis.range[1]) - pd.Timestamp(fig.layout.xaxis.range[0])
+    assert low.axref == "x" and low.xanchor == "left"
+    assert pd.Timestamp(low.ax) - pd.Timestamp(fig.layout.xaxis.range[0]) < 0.05 * window
+    assert low.ayref == "y" and low.ay > 0.65 * cap
+    now = next(a for a in fig.layout.annotations if a.text == "now")
+    if case.start_volume_ml > cap / 2:
+        assert now.ay < 0 and now.ax > 0 and now.xanchor == "left"  # pixels: up and to the right
+    else:
+        assert now.ayref == "y" and now.ay > 0.65 * cap  # above the ladder, in mL
+
+
 def test_patient_e_mri_stall_is_labelled_on_the_dose_history(story):
     pt = story.pump("story-e")
     marks = notable_events(pt.events)

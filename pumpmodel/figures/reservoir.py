@@ -221,13 +221,16 @@ def reservoir_figure(samples: pd.DataFrame, case: Case, ev: Evaluation, title: s
             hovertemplate=f"<b>{m.label}</b> {when(m.time.to_pydatetime())}<br>{fmt(m.volume_ml, 'mL')}<br>{m.note}"
                           "<extra></extra>"))
         cap = case.pump.spec.reservoir_ml
-        if m.label == "now":
-            place = dict(ax=-40, ay=24 if m.volume_ml > cap / 2 else -24)
+        if m.label == "now":  # a full reservoir: up and to the right, where the projection has left
+            # room; lower: straight up, above the end markers' ladder (on a phone, labels beside the
+            # marker met the lowest reading's label or the ladder)
+            place = dict(ax=24, ay=-20, xanchor="left") if m.volume_ml > cap / 2 else \
+                dict(ax=0, ayref="y", ay=0.85 * cap, xanchor="center")
         else:  # a ladder of labels (in mL on the y axis), one rung per marker in date order
-            place = dict(ax=-70, ayref="y", ay=cap * (0.25 + 0.1 * (i - 1)))
+            place = dict(ax=-70, ayref="y", ay=cap * (0.25 + 0.1 * (i - 1)), xanchor="right")
         fig.add_annotation(x=m.time, y=m.volume_ml, text=MARKER_TEXT[m.label], showarrow=True, arrowcolor=colour,
                            arrowwidth=1, font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.9)",
-                           xanchor="right", **place)
+                           **place)
     if case.next_appointment is not None:
         fig.add_vline(x=case.next_appointment, line=dict(color=OKABE_ITO["purple"], width=1, dash="dot"))
     fig.add_vline(x=case.now, line=dict(color=OKABE_ITO["black"], width=1, dash="dot"))
@@ -259,13 +262,13 @@ def _mark_lowest(fig: go.Figure, ts: pd.Series, est: np.ndarray, true: np.ndarra
     text = f"lowest {fmt(est[i], 'mL')}<br>{ts.iloc[i]:%Y-%m-%d}"
     if abs(true[i] - est[i]) > TRUE_VOLUME_MIN_DIFF_ML:
         text = f"{ts.iloc[i]:%Y-%m-%d}: {fmt(true[i], 'mL')} left<br>(pump's estimate {fmt(est[i], 'mL')})"
-    # high up (in mL, above the ladder of end-marker labels, which reaches 65 % of the reservoir), on
-    # the side of the point away from the end of the record
+    # high up (in mL, above the ladder of end-marker labels, which reaches 65 % of the reservoir) and
+    # starting at the left edge of the plot (in dates), with an arrow to the reading: on any screen
+    # width it stays inside the plot, clear of the y-axis title and of the labels at the record's end
     top = float(np.nanmax(est[shown]))
     first, last = ts.iloc[shown[0]], ts.iloc[shown[-1]]
-    left_half = ts.iloc[i] <= first + (last - first) / 2
-    fig.add_annotation(x=ts.iloc[i], y=est[i], text=text, xanchor="left" if left_half else "right",
-                       ax=30 if left_half else -30, ayref="y", ay=0.75 * top, showarrow=True, arrowhead=2,
+    fig.add_annotation(x=ts.iloc[i], y=est[i], text=text, xanchor="left", axref="x", ax=first + (last - first) * 0.02,
+                       ayref="y", ay=0.75 * top, showarrow=True, arrowhead=2,
                        font=dict(size=12, color=OKABE_ITO["black"]), bgcolor="rgba(255,255,255,0.85)")
 
 
