@@ -275,7 +275,8 @@ def test_share_and_report_are_built_only_when_opened(app):
     assert not at.get("download_button") and not at.code  # closed: nothing built or sent on an edit
     open_section(at, "sbx_share_box")
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download case JSON", "Download session report (PDF)"]
+    assert labels == ["Download case JSON", "Download session report (PDF)",
+                      "Data of the schedule chart (CSV)", "Data of the reservoir projection chart (CSV)"]
     link = at.code[0].value
     token = at.query_params["case"][0] if isinstance(at.query_params["case"], list) else at.query_params["case"]
     assert link.startswith("/sandbox?case=")
@@ -329,4 +330,22 @@ def test_an_edit_redraws_both_charts_in_place(server_url, page):
     after = page.evaluate(_CHART_STATE_JS)
     assert [c["same"] for c in after] == [True, True]  # the same chart nodes, redrawn
     assert after[1]["x"] != before[1]["x"]  # the reservoir projection follows the new rate (empty sooner)
+    assert page_problems(page) == []
+
+
+@pytest.mark.browser
+def test_chart_data_downloads_as_csv_from_the_share_section(server_url, page):
+    """The charts' text alternative: their data as CSV (built on click), here the schedule's."""
+    case = sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json")
+    page.goto(sharelink.link(server_url + "/sandbox", case))
+    _wait_for_sandbox(page)
+    page.get_by_text("Share and report: link, case JSON, session report (PDF)").click()
+    button = page.get_by_role("button", name="Data of the schedule chart (CSV)")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as dl:
+        button.click()
+    rows = dl.value.path().read_text().splitlines()
+    assert rows[0] == "series,time of day (h),rate (mL/day)"
+    proposed = {float(r.split(",")[2]) for r in rows[1:] if r.startswith("proposed,")}
+    assert proposed == {case["proposed"]["rate_ml_per_day"]}
     assert page_problems(page) == []

@@ -12,12 +12,14 @@ import streamlit as st
 
 from pumpmodel import sandbox, sharelink
 from pumpmodel.evaluation import Evaluation
+from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from pumpmodel.report import session_report
 from pumpmodel.store import Override
 from pumpmodel.units import fmt_text
 from ui import sandbox_state as S
 from ui import workspace
+from ui.charts import figure_csv
 from ui.safe_text import md
 from ui.sandbox_acks import ack_reasons
 from ui.state import last_sent, reset_sent, send_program, undo_sent
@@ -139,6 +141,14 @@ def share_and_report(case: Case, ev: Evaluation, cur: Evaluation | None) -> None
         st.download_button("Download session report (PDF)", _report_maker(case, ev, cur),
                            file_name="session-report.pdf", mime="application/pdf", key="sbx_dl_pdf",
                            icon=":material/picture_as_pdf:", on_click="ignore")
+    # the charts' text alternative: their data, drawn on click (not with every edit)
+    row = st.container(horizontal=True)
+    for name, make in (("schedule", lambda: schedule_figure(case.current, case.proposed)),
+                       ("reservoir projection", lambda: reservoir_figure(case, ev, cur))):
+        row.download_button(f"Data of the {name} chart (CSV)", lambda make=make: figure_csv(make()),
+                            file_name=f"sandbox-{name.replace(' ', '-')}.csv", mime="text/csv",
+                            key=f"sbx_dl_csv_{name}", icon=":material/table_view:", type="tertiary",
+                            on_click="ignore")
 
 
 def _report_maker(case: Case, ev: Evaluation, cur: Evaluation | None):
