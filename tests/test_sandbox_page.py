@@ -283,6 +283,24 @@ def test_share_and_report_are_built_only_when_opened(app):
     assert sharelink.decode(unquote(link.split("case=", 1)[1])) == sharelink.decode(token)  # the case shown
 
 
+def _table_rows(body: str) -> list[tuple[bool, list[str]]]:
+    """(marked, cells) per body row of a ui.html_table table."""
+    rows = re.findall(r"<tr( class='pt-marked')?><th scope='row'>(.*?)</th>(.*?)</tr>", body.split("<tbody>")[1])
+    return [(bool(m), [re.sub(r" <span class='pt-mark'>.*?</span>", "", head), *re.findall(r"<td>(.*?)</td>", rest)])
+            for m, head, rest in rows]
+
+
+def test_review_marks_every_changed_setting_in_words(app):
+    at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
+    review = next(h.proto.body for h in at.get("html") if "aria-label='Review: current vs pending'" in h.proto.body)
+    rows = _table_rows(review)
+    assert len(rows) > 5
+    shown_changed = [cells[0] for marked, cells in rows if cells[1] != cells[2]]
+    assert shown_changed and all(marked for marked, cells in rows if cells[1] != cells[2]), rows
+    assert review.count("(changed)") == sum(marked for marked, _ in rows)
+    assert not rows[0][0] and rows[0][1][0] == "pump profile"  # unchanged: not marked
+
+
 def test_switching_to_weekday_flex_copies_the_daily_steps_to_each_day(app):
     case = sandbox.demo_case("spec_example.json")
     steps = case["proposed"]["steps"]

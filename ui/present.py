@@ -22,6 +22,7 @@ _CSS = """
 [data-testid="stDecoration"], #MainMenu { display: none !important; }
 html { font-size: 20px; }
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMarkdownContainer"] { font-size: 1.1rem; }
+.pt-table table { font-size: 1.1rem; color: #000; }
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 1.8rem; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #000 !important; opacity: 1 !important;
@@ -33,7 +34,8 @@ html { font-size: 20px; }
 .pt-label, .pt-note, .pt-tip { color: #000 !important; opacity: 1 !important; }
 /* a phone in presentation mode (a presenter's own screen): the projector's type would not fit */
 @media (max-width: 640px) { html { font-size: 16px; }
-  [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMarkdownContainer"] { font-size: 1rem; } }
+  [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMarkdownContainer"],
+  .pt-table table { font-size: 1rem; } }
 </style>
 """
 

@@ -13,6 +13,7 @@ from pumpmodel.figures.sandbox import reservoir_figure, schedule_figure
 from pumpmodel.programs import Case
 from pumpmodel.units import fmt, fmt_text
 from ui import present, sandbox_acks
+from ui.html_table import html_table
 from ui.live_chart import live_chart
 from ui.safe_text import code, md
 
@@ -49,18 +50,12 @@ def problems(errors: list[dict], title: str, fields: list | None = None) -> None
 
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|") or " "
-
-
 def comparison(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
-    """Current vs proposed as a markdown table: redrawn on every edit, and far cheaper for the
-    browser than a data grid (labels wrap instead of being cut)."""
+    """Current vs proposed as a plain HTML table: redrawn on every edit, and far cheaper for the
+    browser than a data grid or a markdown table (labels wrap instead of being cut)."""
     cols = ["figure", "current", "proposed", "change"] if cur is not None else ["figure", "proposed"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_cell(r[c]) for c in cols) + " |" for r in sandbox.comparison_rows(case, ev, cur)]
-    lines.append("\n:small[:gray['all PTM': with every allowed patient bolus taken]]")
-    st.markdown("\n".join(lines))  # one element: the note as a small grey line under the table
+    html_table(cols, ([r[c] for c in cols] for r in sandbox.comparison_rows(case, ev, cur)),
+               name="Current vs proposed", note="'all PTM': with every allowed patient bolus taken")
     if ev.bridge_bolus is not None:
         b = ev.bridge_bolus
         hrs = "never (nothing delivered)" if b.hours_to_clear_without is None else fmt(b.hours_to_clear_without, "h")

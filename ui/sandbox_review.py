@@ -20,26 +20,18 @@ from pumpmodel.units import fmt_text
 from ui import sandbox_state as S
 from ui import workspace
 from ui.charts import figure_csv
+from ui.html_table import html_table
 from ui.safe_text import md
 from ui.sandbox_acks import ack_reasons
 from ui.state import last_sent, reset_sent, send_program, undo_sent
 
 
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("[", "(").replace("]", ")") or " "
-
-
 def review_table(case: Case, ev: Evaluation, cur: Evaluation | None) -> None:
-    """Current vs pending, every setting; changed rows highlighted and marked in words (a markdown
-    table: cheap to redraw; three columns, so that it fits a phone's width)."""
-    lines = ["| setting | current | pending |", "|---|---|---|"]
-    for r in sandbox.review_rows(case, ev, cur):
-        cells = [_md(r["setting"]), _md(r["current"]), _md(r["pending"])]
-        if r["changed"]:
-            cells = [f":orange-background[**{c}**]" if c.strip() else c for c in cells]
-            cells[0] += " :orange[(changed)]"
-        lines.append("| " + " | ".join(cells) + " |")
-    st.markdown("\n".join(lines))
+    """Current vs pending, every setting; changed rows highlighted and marked in words (a plain
+    HTML table: cheap to redraw; three columns, so that it fits a phone's width)."""
+    rows = sandbox.review_rows(case, ev, cur)
+    html_table(["setting", "current", "pending"], ([r["setting"], r["current"], r["pending"]] for r in rows),
+               name="Review: current vs pending", marked=[i for i, r in enumerate(rows) if r["changed"]])
 
 
 def _after_send(case: Case) -> dict:
