@@ -3,7 +3,7 @@ import streamlit as st
 
 from pumpmodel import library
 from pumpmodel.units import text_frame
-from ui.common import disclaimer
+from ui.common import disclaimer, static_table
 
 st.title("Drug library and pump profiles")
 disclaimer()
@@ -14,9 +14,9 @@ st.markdown(
 # static tables: every cell wraps, nothing is cut off (interactive grids truncated the long
 # "supplied" and "source" texts); on a phone the table scrolls sideways
 st.subheader("Drugs")
-st.table(text_frame(library.drug_table()).set_index("drug"))
+static_table(text_frame(library.drug_table()), "Drugs")
 st.subheader("Pump profiles")
-st.table(text_frame(library.profile_table()).set_index("profile"))
+static_table(text_frame(library.profile_table()), "Pump profiles")
 with st.expander("Drug-specific notes"):
     for d in library.drugs().values():
         if d.hazard_note:

@@ -26,8 +26,14 @@ def open_page(app, page: str, pump: str | None = None):
     return at
 
 
+def html_blocks(at) -> list[str]:
+    """The bodies of the page's st.html elements (the overview's figure cards)."""
+    return [h.proto.body for h in at.get("html")]
+
+
 def texts(at) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+    parts = ([m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
+             + html_blocks(at))
     return "\n".join(str(p) for p in parts)
 
 
@@ -171,7 +177,7 @@ def test_clinician_pages_readable_at_1024(server_url, browser):
 
 def test_overview_cards_carry_formula_and_source_behind_the_help_mark(app):
     at = open_page(app, "pages/overview.py", "story-a")
-    cards = "\n".join(m.value for m in at.markdown if "display:grid" in m.value)
+    cards = "\n".join(h for h in html_blocks(at) if "display:grid" in h)
     assert "787.5 mcg/day" in cards                       # baclofen daily dose card
     assert "title='" in cards and "x 2000 mcg/mL" in cards  # its formula in the tooltip
     assert "Lioresal" in cards                             # and the limit's source

@@ -98,7 +98,10 @@ def items(group: list[Item], columns: int = 3) -> None:
     behind a ? that opens on click, tap or Enter (a <details> element: no hover-only tooltip).
     A figure that needs attention (``Item.alert``, e.g. a negative margin) is outlined in
     vermillion and says so in words. One HTML grid per group: a single element instead of ~4 per
-    card, which keeps the page fast; the grid wraps by itself on narrow screens."""
+    card, which keeps the page fast; the grid wraps by itself on narrow screens. Drawn with ``st.html``
+    (sanitised, inserted as is) rather than markdown with HTML allowed: that would make the browser
+    load Streamlit's HTML parser for markdown (190 kB), and a time such as "02:29:" in a formula
+    would also pull in its emoji table (260 kB), on every load of the page."""
     cards = []
     for it in group:
         label = html.escape(it.label)
@@ -111,9 +114,9 @@ def items(group: list[Item], columns: int = 3) -> None:
         cards.append(f"<div style='{style}'><div class='pt-label' style='{_LABEL}'>{label}</div>"
                      f"<div style='{_VALUE}'>{html.escape(it.value)}</div>{note}{alert}{help_mark}</div>")
     min_px = 300 if columns <= 2 else 180
-    st.markdown(f"<div style='display:grid;gap:0.75rem;margin-bottom:0.75rem;grid-template-columns:"
-                f"repeat(auto-fill,minmax(max({min_px}px,calc((100% - {columns - 1} * 0.75rem) / {columns})),1fr))'>"
-                + "".join(cards) + "</div>", unsafe_allow_html=True)
+    st.html(f"<div class='pt-cards' style='display:grid;gap:0.75rem;margin-bottom:0.75rem;grid-template-columns:"
+            f"repeat(auto-fill,minmax(max({min_px}px,calc((100% - {columns - 1} * 0.75rem) / {columns})),1fr))'>"
+            + "".join(cards) + "</div>")
 
 
 def findings(warnings: list[Finding]) -> None:
