@@ -3,8 +3,9 @@ import streamlit as st
 
 from pumpmodel import library
 from pumpmodel.figures import clinician, reservoir as fig
-from pumpmodel.units import fmt, round_frame
+from pumpmodel.units import fmt, round_frame, text_frame
 from ui.clinician import cached_chart, items, page_start
+from ui.common import static_table
 
 view = page_start("Reservoir and refill")
 pt, case, ev = view.pt, view.case, view.ev
@@ -38,10 +39,11 @@ limit = case.pump.spec.refill_discrepancy_ml
 if refills.empty:
     st.info("No refill in the record.")
 else:
-    table = round_frame(fig.refill_table(refills, limit))
+    raw = fig.refill_table(refills, limit)
+    table = round_frame(raw)
     flag_col = table.columns[-1]
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD HH:mm")})
+    static_table(text_frame(raw), "Refills",
+                 csv=table.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8"))
     n = int(table[flag_col].sum())
     st.caption(f"Flagged when the withdrawn volume differs from the expected residual by more than {fmt(limit, 'mL')} "
                f"for this {fmt(case.pump.spec.reservoir_ml, 'mL')} pump. Source: "

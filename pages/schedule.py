@@ -3,8 +3,9 @@ import streamlit as st
 
 from pumpmodel.figures import schedule as fig
 from pumpmodel.programs import WEEKDAYS
-from pumpmodel.units import round_frame
+from pumpmodel.units import round_frame, text_frame
 from ui.clinician import cached_chart, page_start
+from ui.common import static_table
 
 view = page_start("Rate schedule")
 prog = view.case.proposed
@@ -22,7 +23,8 @@ if prog.week is not None:
     cached_chart(view, "week", lambda: fig.week_heatmap(prog, title="Mean rate per hour and weekday"))
 
 st.subheader("Settings")
-st.dataframe(round_frame(fig.settings_table(prog)), hide_index=True, width="stretch")
+settings = fig.settings_table(prog)
+static_table(text_frame(settings), "Settings", csv=round_frame(settings).to_csv(index=False).encode("utf-8"))
 st.caption("Dose columns are the dose rate of each step in the drug's unit per day (rate x concentration); "
            "the last row is the programmed total per day (no PTM).")
 

@@ -1,44 +1,8 @@
 """The reference page: AppTest and a real browser."""
-from html.parser import HTMLParser
-
 import pytest
 
 from conftest import page_problems, screenshot, wait_for_app
-
-
-class _Tables(HTMLParser):
-    """Rows of every <table> as lists of cell texts (header row first), and the row-header flags."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables, self.row_headers, self._cell = [], [], None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("th", "td"):
-            self._cell = []
-            if tag == "th" and ("scope", "row") in attrs:
-                self.row_headers.append(len(self.tables[-1][-1]))
-
-    def handle_endtag(self, tag):
-        if tag in ("th", "td"):
-            self.tables[-1][-1].append("".join(self._cell))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def html_tables(at) -> tuple[list[list[dict[str, str]]], list[int]]:
-    """The page's HTML tables (st.html) as rows of {header: cell}, and where the row headers sit."""
-    parser = _Tables()
-    for h in at.get("html"):
-        parser.feed(h.proto.body)
-    return [[dict(zip(t[0], row)) for row in t[1:]] for t in parser.tables], parser.row_headers
+from helpers import html_tables
 
 
 def test_library_page_lists_every_drug_and_profile(app):

@@ -26,7 +26,7 @@ _CSS = """
 [data-testid="stMain"] button [data-testid="stMarkdownContainer"],
 [data-testid="stMain"] button [data-testid="stMarkdownContainer"] p { white-space: normal; }
 .pt-table { overflow-x: auto; margin-bottom: 1rem; }
-.pt-table table { border-collapse: collapse; width: 100%; font-size: 0.875rem; color: rgb(49, 51, 63); }
+.pt-table table { border-collapse: collapse; width: 100%; min-width: 48rem; font-size: 0.875rem; color: rgb(49, 51, 63); }
 .pt-table th, .pt-table td { border-bottom: 1px solid rgba(49, 51, 63, 0.12); padding: 0.35rem 0.5rem;
   text-align: left; vertical-align: top; overflow-wrap: break-word; }
 .pt-table thead th { font-weight: 600; border-bottom: 2px solid rgba(49, 51, 63, 0.25); }
