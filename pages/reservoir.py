@@ -42,7 +42,7 @@ else:
     raw = fig.refill_table(refills, limit)
     table = round_frame(raw)
     flag_col = table.columns[-1]
-    static_table(text_frame(raw), "Refills",
+    static_table(text_frame(raw), "Refills", marked_column=flag_col,
                  csv=table.to_csv(index=False, date_format="%Y-%m-%d %H:%M").encode("utf-8"))
     n = int(table[flag_col].sum())
     st.caption(f"Flagged when the withdrawn volume differs from the expected residual by more than {fmt(limit, 'mL')} "

@@ -22,35 +22,32 @@ def disclaimer() -> None:
 
 
 
-def static_table(df, name: str, csv: bytes | None = None, key: str | None = None) -> None:
-    """A small static table drawn as a plain HTML table (``st.html``, sanitised): every cell wraps,
-    nothing is cut off, the first column names the row (a row header), and on a narrow screen the
-    table scrolls sideways inside its own box (a keyboard-focusable region named ``name``). Styled
-    in ui/look.py (``.pt-table``). Times show to the minute, True/False as yes (bold) / no.
-    With ``csv``, a download of the table's data follows, as under every chart.
+
+def static_table(df, name: str, csv: bytes | None = None, key: str | None = None,
+                 marked_column: str | None = None) -> None:
+    """A small static data table as a plain HTML table (``ui.html_table``): every cell wraps,
+    nothing is cut off, the first column names the row, and on a narrow screen the table scrolls
+    sideways inside its own box. Times show to the minute, True/False as yes/no; rows where
+    ``marked_column`` is true are highlighted and say so in words. With ``csv``, a download of the
+    table's data follows, as under every chart.
 
     Why not ``st.table`` / ``st.dataframe``: both go through Arrow in the browser, about 1 MB of
     JavaScript to load and run on every fresh page load, and the data grid also draws on a canvas;
     on the rate schedule and reservoir pages that grid alone took 0.5-0.7 s of the page load."""
-    import html
     from datetime import datetime
 
-    def cell(v: object) -> str:
-        if v is None or (isinstance(v, float) and v != v):
-            return ""
+    from ui.html_table import html_table
+
+    def cell(v: object) -> object:
         if isinstance(v, bool) or type(v).__name__ == "bool_":
-            return "<strong>yes</strong>" if v else "no"
+            return "yes" if v else "no"
         if isinstance(v, datetime):
             return "" if v != v else f"{v:%Y-%m-%d %H:%M}"
-        return html.escape(str(v))
+        return v
 
-    head = "".join(f"<th scope='col'>{html.escape(str(c))}</th>" for c in df.columns)
-    rows = []
-    for values in df.itertuples(index=False):
-        first, *rest = (cell(v) for v in values)
-        rows.append(f"<tr><th scope='row'>{first}</th>" + "".join(f"<td>{v}</td>" for v in rest) + "</tr>")
-    st.html(f"<div class='pt-table' role='region' aria-label='{html.escape(name)}' tabindex='0'><table>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    rows = [[cell(v) for v in values] for values in df.itertuples(index=False)]
+    marked = [] if marked_column is None else [i for i, v in enumerate(df[marked_column]) if bool(v)]
+    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column})")
     if csv is not None:
         from ui.charts import slug
 

@@ -10,8 +10,6 @@
   highlighted and marked in words.
 - Page links (the exercise deck) and buttons (a chart's CSV in a narrow column) wrap their label
   instead of cutting it.
-- Static data tables (``ui.common.static_table``, plain HTML): Streamlit's table look, cells wrap,
-  and the table scrolls sideways inside its own box when the screen is narrower than it.
 """
 from __future__ import annotations
 
@@ -25,12 +23,6 @@ _CSS = """
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"] p,
 [data-testid="stMain"] button [data-testid="stMarkdownContainer"],
 [data-testid="stMain"] button [data-testid="stMarkdownContainer"] p { white-space: normal; }
-.pt-table { overflow-x: auto; margin-bottom: 1rem; }
-.pt-table table { border-collapse: collapse; width: 100%; min-width: 48rem; font-size: 0.875rem; color: rgb(49, 51, 63); }
-.pt-table th, .pt-table td { border-bottom: 1px solid rgba(49, 51, 63, 0.12); padding: 0.35rem 0.5rem;
-  text-align: left; vertical-align: top; overflow-wrap: break-word; }
-.pt-table thead th { font-weight: 600; border-bottom: 2px solid rgba(49, 51, 63, 0.25); }
-.pt-table tbody th { font-weight: 600; }
 @media (max-width: 640px) {
   [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
   [data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td { overflow-wrap: break-word; padding: 0.3rem 0.4rem; }
