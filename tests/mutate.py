@@ -38,7 +38,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                                                  "tests/test_evaluate_explanations.py"]),
     "evaluate": ("pumpmodel/evaluate.py", ["tests/test_evaluate.py", "tests/test_evaluate_explanations.py",
                                            "tests/test_guardrails_round2.py", "tests/test_schedule_exact.py"]),
-    "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py"]),
+    "cohort_queries": ("pumpmodel/cohort_queries.py", ["tests/test_cohort_queries.py", "tests/test_cohort_sources.py"]),
     "telemetry": ("pumpmodel/telemetry.py", ["tests/test_telemetry.py"]),
     "objectives": ("pumpmodel/training/objectives.py", ["tests/test_objectives.py", "tests/test_training.py"]),
 }
