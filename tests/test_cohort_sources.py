@@ -321,7 +321,7 @@ def test_a_pumps_table_without_a_required_column_cannot_be_used(tmp_path):
 def test_a_table_with_no_readable_partition_cannot_be_used(tmp_path, table):
     folder = tiny(tmp_path / "c")
     _spoil(_part(folder, table, "P1"))
-    _spoil(_part(folder, table, "P2"))
+    _spoil(_part(folder, table, "P2")).rename(_part(folder, table, "P2").with_name("part-9.parquet"))
     with pytest.raises(cq.CohortError) as info:
         cq.unreadable_files([folder])
     msg = str(info.value)
@@ -457,7 +457,7 @@ def test_unreadable_partition_is_left_out_at_start(tmp_path):
 
 def test_a_partition_spoilt_after_opening_is_left_out_at_query_time(tmp_path):
     folder = tiny(tmp_path / "c")
-    c = cq.Cohort([folder], materialize=())
+    c = cq.Cohort([folder], materialize=(), memory_limit="300MB", threads=3)
     try:
         assert c.run("summary").iloc[0].sample_hours == 72
         bad = _spoil(_part(folder, "samples", "P1"))
@@ -465,6 +465,8 @@ def test_a_partition_spoilt_after_opening_is_left_out_at_query_time(tmp_path):
         got = c.run("summary").iloc[0]
         assert (got.pumps_with_data, got.sample_hours) == (1, 24)  # P2 alone
         assert [p for p, _ in c.skipped] == [bad]
+        assert _settings(c.query)[:2] == ("286.1 MiB", 3)  # the new database has the same settings
+        assert _relations(c.query)[0] == set()  # and keeps every relation a view
         with pytest.raises(duckdb.ConnectionException):
             old.execute("SELECT 1")  # the first database was closed
     finally:
@@ -529,3 +531,30 @@ def test_a_folder_that_fails_even_without_its_unreadable_files(tmp_path):
     assert str(info.value) == (f"The telemetry in {folder} cannot be queried even without the 1 unreadable file(s): "
                                'IOException: IO Error: "read_parquet" needs at least one file to read')
     assert bad.exists()
+
+
+def _bad_concentration(folder: Path) -> None:
+    """P1's programme with a concentration that is 400 letters, not a number: the programmes cannot be
+    built (DuckDB's conversion error quotes the whole text: a first line over 300 characters)."""
+    path = _part(folder, "events", "P1")
+    t = pq.read_table(path)
+    rows = t.to_pylist()
+    details = json.loads(rows[0]["details"])
+    details["new"]["drugs"][0]["concentration"] = "x" * 400
+    rows[0]["details"] = json.dumps(details)
+    pq.write_table(pa.Table.from_pylist(rows, schema=t.schema), path)
+
+
+def test_a_long_database_error_is_cut_to_300_characters(tmp_path):
+    a, b = tiny(tmp_path / "a"), tiny(tmp_path / "b", prefix="Q")
+    _bad_concentration(a)
+    reason = f"Conversion Error: Could not convert string '{'x' * 400}' to DOUBLE"[:300]
+    with pytest.raises(cq.CohortError) as info:
+        cq.Cohort([a, b])
+    assert str(info.value) == f"The telemetry in {a}, {b} cannot be queried: ConversionException: {reason}"
+    # with an unreadable file as well: left out, and the error remains
+    _spoil(_part(b, "samples", "Q1"))
+    with pytest.raises(cq.CohortError) as info:
+        cq.Cohort([a, b])
+    assert str(info.value) == (f"The telemetry in {a}, {b} cannot be queried even without the 1 unreadable file(s): "
+                               f"ConversionException: {reason}")
