@@ -591,3 +591,312 @@ def test_files_without_the_estimate_column_load_with_estimate_equal_to_the_volum
     f["samples"].loc[7, "reservoir_estimate_ml"] = 15000
     probs = problems_for(f, tmp_path / "bad2")
     assert [(p.column, p.row) for p in probs] == [("reservoir_estimate_ml", 6), ("reservoir_estimate_ml", 7)]
+
+
+# -- one pump by hand (PumpTelemetry), every figure worked out in the comment --------------
+
+H0 = datetime(2026, 1, 1)
+BACLOFEN = {"drugs": [{"drug": "baclofen", "concentration": 500, "unit": "mcg/mL"}], "mode": "simple_continuous",
+            "rate_ml_per_day": 0.5}
+TRIAL = json.dumps({"type": "repeated_boluses", "drug": "baclofen", "unit": "mcg", "indication": "spasticity_spinal",
+                    "doses": [{"kind": "bolus", "at": "2025-11-02T09:00:00", "amount": 50.0},
+                              {"kind": "bolus", "at": "2025-11-03T09:00:00", "amount": 75.0}],
+                    "scale": "modified_ashworth",
+                    "readings": [{"at": "2025-11-02T08:30:00", "score": 3.5},
+                                 {"at": "2025-11-02T13:00:00", "score": 2.0}]})
+
+
+def _program_change(at: datetime, rate: float = 0.5) -> dict:
+    return {"timestamp": pd.Timestamp(at), "kind": "program_change", "severity": "info",
+            "details": json.dumps({"old": None, "new": {**BACLOFEN, "rate_ml_per_day": rate}})}
+
+
+def _pump(samples=None, events=None, **info):
+    """programmable-20 pump 'A' (ERI to end of service: 90 days), 3 hourly samples from 2026-01-01 00:00
+    holding 10, 9.5, 9 mL (the pump's estimate), one programme at 00:00 unless told otherwise."""
+    from pumpmodel.telemetry import PumpTelemetry
+
+    base = {"pump_id": "A", "profile": "programmable-20", "indication": "spasticity_spinal",
+            "low_reservoir_alarm_ml": 2.0, "catheter_volume_ml": 0.2, "next_appointment": pd.Timestamp(2026, 2, 1),
+            "trial": None}
+    if samples is None:
+        samples = pd.DataFrame({"timestamp": pd.date_range(H0, periods=3, freq="h"),
+                                "reservoir_ml": [10.0, 9.5, 9.0], "reservoir_estimate_ml": [10.0, 9.5, 9.0],
+                                "battery_pct": np.nan})
+    if events is None:
+        events = pd.DataFrame([_program_change(H0)])
+    for c in ("expected_residual_ml", "withdrawn_ml", "added_ml"):  # refill volumes (a loaded table has them)
+        if c not in events:
+            events[c] = np.nan
+    return PumpTelemetry(info=pd.Series({**base, **info}), samples=samples, events=events)
+
+
+def _battery(points: list[tuple[datetime, float]]) -> pd.DataFrame:
+    return pd.DataFrame({"timestamp": [pd.Timestamp(t) for t, _ in points], "reservoir_ml": 5.0,
+                         "battery_pct": [b for _, b in points]})
+
+
+def test_pump_without_programme_or_samples_says_so():
+    with pytest.raises(ValueError) as info:
+        _pump(events=pd.DataFrame(columns=["timestamp", "kind", "severity", "details"])).current_program()
+    assert str(info.value) == "pump A has no program_change event: no program known"
+    with pytest.raises(ValueError) as info:
+        _pump(samples=pd.DataFrame(columns=["timestamp", "reservoir_ml"])).now()
+    assert str(info.value) == "pump A has no samples"
+
+
+def test_case_history_and_settings_by_hand():
+    """now = last sample (02:00) + 1 h = 03:00. Programmes: 00:00 (0.5 mL/day), two sent in the same second
+    at 01:00 (0.6 then 0.7: file order kept), one at exactly 03:00 (= now: in the history, current) and
+    one at 05:00 (after now: not in the history, but still the last programme)."""
+    from pumpmodel.programs import HistoryEntry, Program
+
+    times = [H0, H0 + timedelta(hours=1), H0 + timedelta(hours=1), H0 + timedelta(hours=3), H0 + timedelta(hours=5)]
+    rates = [0.5, 0.6, 0.7, 0.8, 0.9]
+    p = _pump(events=pd.DataFrame([_program_change(t, r) for t, r in zip(times, rates)]))
+    assert [(t, prog.rate_ml_per_day) for t, prog in p.programs()] == list(zip(times, rates))
+    case = p.case()
+    assert case.now == datetime(2026, 1, 1, 3, 0)
+    assert case.history == [HistoryEntry(at=t, program=Program.model_validate({**BACLOFEN, "rate_ml_per_day": r}))
+                            for t, r in zip(times[:4], rates[:4])]
+    assert case.current.rate_ml_per_day == 0.9 and case.proposed == case.current
+    assert case.reservoir_ml == 9.0  # the estimate at the last sample
+    assert case.indication == "spasticity_spinal" and case.next_appointment == datetime(2026, 2, 1)
+    assert (case.pump.profile, case.pump.low_reservoir_alarm_ml, case.pump.catheter_volume_ml) == \
+        ("programmable-20", 2.0, 0.2)
+    other = Program.model_validate({**BACLOFEN, "rate_ml_per_day": 0.4})
+    assert p.case(proposed=other).proposed == other
+
+
+def test_case_of_a_pump_with_gaps_in_its_record():
+    """No indication, alarm level or catheter volume recorded: None in the case (not NaN, not 0);
+    an estimate of 0.4 mL is 0.4 (not rounded up), one below 0 is 0."""
+    s = pd.DataFrame({"timestamp": pd.date_range(H0, periods=2, freq="h"), "reservoir_ml": [1.0, 0.5],
+                      "reservoir_estimate_ml": [1.0, 0.4], "battery_pct": np.nan})
+    case = _pump(samples=s, indication=np.nan, low_reservoir_alarm_ml=np.nan, catheter_volume_ml=None,
+                 next_appointment=pd.NaT).case()
+    assert case.indication is None and case.next_appointment is None
+    assert case.pump.low_reservoir_alarm_ml is None and case.pump.catheter_volume_ml is None
+    assert case.reservoir_ml == 0.4
+    s["reservoir_estimate_ml"] = [1.0, -0.2]
+    assert _pump(samples=s).case().reservoir_ml == 0.0
+    # only the programme after "now" is known: no history at all (None, not an empty list)
+    late = _pump(events=pd.DataFrame([_program_change(H0 + timedelta(hours=5))])).case()
+    assert late.history is None
+
+
+def test_reservoir_series_is_the_estimate_where_recorded():
+    s = pd.DataFrame({"timestamp": pd.date_range(H0, periods=3, freq="h"), "reservoir_ml": [10.0, 9.5, 9.0],
+                      "reservoir_estimate_ml": [9.8, np.nan, 8.7]})
+    assert _pump(samples=s).reservoir_series_ml().tolist() == [9.8, 9.5, 8.7]
+    assert _pump(samples=s.drop(columns=["reservoir_estimate_ml"])).reservoir_series_ml().tolist() == [10.0, 9.5, 9.0]
+    assert _pump(samples=s.drop(columns=["reservoir_estimate_ml"])).reservoir_now_ml() == 9.0
+
+
+def test_trial_record():
+    from pumpmodel.trial.record import Trial
+
+    assert _pump().trial() is None and _pump(trial=np.nan).trial() is None
+    t = _pump(trial=TRIAL).trial()
+    assert t == Trial.model_validate_json(TRIAL) and t.doses[0].amount == 50.0
+
+
+def test_refills_of_a_pump_without_refills_can_still_be_filtered():
+    r = _pump().refills()
+    assert len(r) == 0 and r["flagged"].dtype == bool and len(r[r["flagged"]]) == 0
+
+
+def _alarm(kind: str, at: datetime) -> dict:
+    return {"timestamp": pd.Timestamp(at), "kind": kind, "severity": "non_critical", "details": None}
+
+
+def test_end_of_service_logged_or_after_eri():
+    """A logged end of service is the answer (the first one); else the first ERI alarm + 90 days
+    (programmable-20); a pump without battery (constant flow) has none."""
+    eos1, eos2, eri = datetime(2026, 5, 1, 7), datetime(2026, 6, 1), datetime(2026, 3, 1, 12)
+    ev = pd.DataFrame([_program_change(H0), _alarm("alarm_eri", eri), _alarm("alarm_end_of_service", eos1),
+                       _alarm("alarm_end_of_service", eos2)])
+    assert _pump(events=ev).end_of_service_at() == eos1
+    ev = pd.DataFrame([_program_change(H0), _alarm("alarm_eri", eri), _alarm("alarm_eri", eos2)])
+    assert _pump(events=ev).end_of_service_at() == eri + timedelta(days=90)
+    ev = pd.DataFrame([_program_change(H0), _alarm("alarm_end_of_service", eos1)])
+    assert _pump(events=ev, profile="constant-flow-30").end_of_service_at() is None
+
+
+T_B = datetime(2026, 1, 1)
+
+
+@pytest.mark.parametrize("points, hours_after_last", [
+    # two readings 10 h apart, 90 -> 89 %: 0.1 %/h; (89 - 5) / 0.1 = 840 h to ERI, + 90 days = 2160 h
+    ([(T_B, 90.0), (T_B + timedelta(hours=10), 89.0)], 840 + 2160),
+    # only the last 30 days count, from exactly 30 days before the last reading (T+10 d) on:
+    # 90 -> 89 % in 720 h; (89 - 5) x 720 = 60480 h (readings at T and T+9.5 d are older)
+    ([(T_B, 95.0), (T_B + timedelta(days=9, hours=12), 92.0), (T_B + timedelta(days=10), 90.0),
+      (T_B + timedelta(days=40), 89.0)], 60480 + 2160),
+    # one reading in the last 30 days: the whole series, 95 -> 89 % in 960 h: (89 - 5) / (6 / 960) = 13440 h
+    ([(T_B, 95.0), (T_B + timedelta(days=40), 89.0)], 13440 + 2160),
+    # readings half an hour apart, 90 -> 89.9 %: 0.2 %/h; (89.9 - 5) / 0.2 = 424.5 h
+    ([(T_B, 90.0), (T_B + timedelta(minutes=30), 89.9)], 424.5 + 2160),
+    # already below the ERI level (6 -> 4 % in 10 h): ERI is now, end of service 90 days on
+    ([(T_B, 6.0), (T_B + timedelta(hours=10), 4.0)], 0 + 2160),
+    # 96 -> 95 % in 4846 h: (95 - 5) x 4846 = 436140 h, + 2160 = 438300 h = exactly 50 years of 365.25 days
+    ([(T_B, 96.0), (T_B + timedelta(hours=4846), 95.0)], 436140 + 2160),
+    # one hour longer: 90 x 4847 + 2160 = 438390 h, beyond 50 years: not projectable
+    ([(T_B, 96.0), (T_B + timedelta(hours=4847), 95.0)], None),
+    # a single reading, or none falling: no trend
+    ([(T_B, 90.0)], None),
+    ([(T_B, 90.0), (T_B + timedelta(hours=10), 90.0)], None),
+    ([(T_B, 90.0), (T_B + timedelta(hours=10), 91.0)], None),
+])
+def test_end_of_service_from_the_battery_trend(points, hours_after_last):
+    eos = _pump(samples=_battery(points)).end_of_service_at()
+    if hours_after_last is None:
+        assert eos is None
+    else:
+        expected = points[-1][0] + timedelta(hours=hours_after_last)
+        assert eos is not None and abs((eos - expected).total_seconds()) < 1
+
+
+# -- problems word for word: uploads, zips, merge ------------------------------------------
+
+def test_problem_and_error_texts():
+    assert str(Problem(file="f.csv", column="c", row=3, message="m")) == "f.csv, column 'c', row 3: m"
+    assert str(Problem(file="f.csv", row=0, message="m")) == "f.csv, row 0: m"
+    assert str(Problem(file="f.csv", column="c", message="m")) == "f.csv, column 'c': m"
+    assert str(Problem(file="f.csv", message="m")) == "f.csv: m"
+    one = TelemetryError([Problem(file="a", message="x")])
+    assert str(one) == "1 problem in the telemetry:\n  - a: x" and one.args == (str(one),)
+    two = TelemetryError([Problem(file="a", message="x"), Problem(file="b", row=1, message="y")])
+    assert str(two) == "2 problems in the telemetry:\n  - a: x\n  - b, row 1: y"
+
+
+def _problems(source, name=None) -> list[tuple]:
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(source, name=name)
+    return [(p.file, p.column, p.row, p.message) for p in info.value.problems]
+
+
+def test_upload_names_and_types(small):
+    assert _problems(b"hello", "notes.txt") == [
+        ("notes.txt", None, None, "unsupported file type: upload a .zip of a telemetry folder, or one combined "
+                                  ".csv/.parquet file")]
+    assert _problems(small.samples.to_csv(index=False).encode(), "samples.csv") == [
+        ("samples.csv", "table", None, "a single uploaded file must hold all three tables stacked, with a 'table' "
+                                       "column (pumps | samples | events); for separate tables upload a .zip of "
+                                       "the folder")]
+    assert _problems(b"x", None) == [("upload", None, None, "an uploaded file needs its file name")]
+    # the extension in capitals is the same type
+    combined = to_combined(small)
+    assert_same(small, load_telemetry(combined.to_csv(index=False).encode(), name="ALL.CSV"))
+    buf = io.BytesIO()
+    combined.to_parquet(buf)
+    assert_same(small, load_telemetry(buf.getvalue(), name="All.Parquet"))
+    assert_same(small, load_telemetry(to_zip(small), name="EXPORT.ZIP"))
+
+
+def test_a_duplicate_header_names_the_uploaded_file(small):
+    combined = to_combined(small)
+    text = combined.to_csv(index=False)
+    head, rest = text.split("\n", 1)
+    assert _problems((head.replace(",story,", ",story,story,", 1) + "\n" + rest).encode(), "all.csv")[0] == \
+        ("all.csv", "story", None, "column appears twice in the header")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.Table.from_pandas(combined, preserve_index=False)
+    t = t.append_column("group", t.column("group"))
+    buf = io.BytesIO()
+    pq.write_table(t, buf)
+    assert _problems(buf.getvalue(), "all.parquet") == [("all.parquet", "group", None,
+                                                         "column appears twice in the header")]
+
+
+def test_combined_file_table_column_and_columns(small):
+    """Rows of the combined file count from 0 after the header: pumps 0-1, then samples."""
+    c = to_combined(small)
+    c.loc[[3, 4], "table"] = ["sample", "event"]
+    assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
+        ("all.csv", "table", 3, "must be one of pumps, samples, events"),
+        ("all.csv", "table", 4, "must be one of pumps, samples, events")]
+    c = to_combined(small).assign(colour="red").drop(columns=["severity", "reservoir_estimate_ml"])
+    assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
+        ("all.csv", "colour", None, "unexpected column (not in the telemetry format)"),
+        ("all.csv", "severity", None, "missing column")]  # the estimate is optional
+
+
+def test_not_utf8_cells_are_named_by_their_row_in_the_combined_file(small):
+    """Invalid bytes in the details of two events that are not programme changes: the problems give
+    their rows in the combined file (after 2 pumps and all the samples), not within the events;
+    empty cells stay empty."""
+    import pyarrow as pa
+
+    c = to_combined(small)
+    rows = c.index[(c["table"] == "events") & (c["kind"] != "program_change")][:2].tolist()
+    assert rows[0] >= 2 + len(small.samples)
+    raw = [None if pd.isna(v) else str(v).encode() for v in c["details"]]
+    raw[rows[0]], raw[rows[1]] = b"\xff", b"caf\xe9"
+    with pytest.raises(TelemetryError) as info:
+        load_telemetry(_combined_parquet(small, details=pa.array(raw, pa.binary())), name="all.parquet")
+    assert [(p.file, p.column, p.row, p.message) for p in info.value.problems] == [
+        ("all.parquet", "details", rows[0], "not UTF-8 text"), ("all.parquet", "details", rows[1], "not UTF-8 text")]
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, v in files.items():
+            zf.writestr(k, v)
+    return buf.getvalue()
+
+
+def _csv_files(tel: Telemetry, prefix: str = "") -> dict[str, bytes]:
+    return {f"{prefix}{n}.csv": df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+            for n, df in frames_of(tel).items()}
+
+
+def test_zip_layouts(small):
+    # one folder and a readme beside it: the folder is the telemetry
+    assert_same(small, load_telemetry(_zip({**_csv_files(small, "mydata/"), "readme.txt": b"hi"}), name="x.zip"))
+    # the tables at the top and some other folder: the top is the telemetry
+    assert_same(small, load_telemetry(_zip({**_csv_files(small), "docs/readme.txt": b"hi"}), name="x.zip"))
+    # problems name the zip and the member
+    files = _csv_files(small)
+    files["samples.csv"] = files["samples.csv"].replace(b"p-1,", b"p-9,", 1)
+    got = _problems(_zip(files), "up.zip")
+    assert got[0][:3] == ("up.zip:samples.csv", "pump_id", 0)
+    del files["events.csv"]
+    assert _problems(_zip(files), "up.zip") == [
+        ("up.zip:events.csv", None, None, "file missing (a CSV telemetry folder holds pumps.csv, samples.csv and "
+                                          "events.csv)")]
+
+
+def test_zip_of_a_parquet_folder_without_events(small, tmp_path):
+    """pumps.parquet at the top and one folder (samples/): the top is still the telemetry, and the
+    missing events are said as such."""
+    write_telemetry(small, tmp_path / "pq")
+    files = {str(p.relative_to(tmp_path / "pq")): p.read_bytes() for p in (tmp_path / "pq").rglob("*.parquet")
+             if "events" not in p.parts}
+    got = _problems(_zip(files), "pq.zip")
+    assert got == [("pq.zip:pumps.parquet", "pump_id", 0, "pump has no program_change event (no program known) "
+                                                          "(got 'p-1')"),
+                   ("pq.zip:pumps.parquet", "pump_id", 1, "pump has no program_change event (no program known) "
+                                                          "(got 'p-2')")]
+
+
+def test_merge_problems_and_tables(small):
+    from pumpmodel.telemetry import merge as merge_
+
+    story = load_telemetry(STORY_DIR)
+    with pytest.raises(TelemetryError) as info:
+        merge_(small, small)
+    assert [(p.file, p.column, p.row, p.message) for p in info.value.problems] == [
+        ("upload", "pump_id", None, "pump id 'p-1' already exists in the loaded data; rename it"),
+        ("upload", "pump_id", None, "pump id 'p-2' already exists in the loaded data; rename it")]
+    m = merge_(story, small)
+    n = len(story.pumps)
+    assert m.pumps.index.tolist() == list(range(n + 2))
+    assert m.samples.index.tolist() == list(range(len(story.samples) + len(small.samples)))
+    assert m.events.index.tolist() == list(range(len(story.events) + len(small.events)))
+    for df in (m.samples, m.events):
+        assert isinstance(df["pump_id"].dtype, pd.CategoricalDtype)
+    assert m.pump("p-1").samples["timestamp"].iloc[0] == small.pump("p-1").samples["timestamp"].iloc[0]
