@@ -467,6 +467,11 @@ def _read_partitions(read, rels, tname, label, folder) -> _Raw:
             t = t.drop_columns([c for c in t.column_names if c == "pump_id"])
             tables.append(t)
             counts.append(t.num_rows)
+        # named here, by file: once joined, a column of one partition seems to come from the first
+        unexpected = [Problem(file=label + rel, column=c, message="unexpected column (not in the telemetry format)")
+                      for t, (_, rel) in zip(tables, parts) for c in t.column_names if c not in expected.names]
+        if unexpected:
+            raise TelemetryError(unexpected[:50])
         # a column whose type differs in any file is read as text everywhere, checked row by row later
         odd = {n for t in tables for n in t.column_names
                if n in expected.names and t.schema.field(n).type != expected.field(n).type}

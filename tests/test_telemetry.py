@@ -900,3 +900,120 @@ def test_merge_problems_and_tables(small):
     for df in (m.samples, m.events):
         assert isinstance(df["pump_id"].dtype, pd.CategoricalDtype)
     assert m.pump("p-1").samples["timestamp"].iloc[0] == small.pump("p-1").samples["timestamp"].iloc[0]
+
+
+# -- Parquet partitions: folder and zip ------------------------------------------------------
+
+def _pq_files(tel: Telemetry, tmp_path, edit=None) -> dict[str, bytes]:
+    """The Parquet folder of ``tel`` as {relative path: bytes}, each partition passed through
+    ``edit(rel, table) -> table`` first."""
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "pqsrc"
+    write_telemetry(tel, folder)
+    out = {}
+    for p in sorted(folder.rglob("*.parquet")):
+        rel = str(p.relative_to(folder))
+        if edit is not None and rel != "pumps.parquet":
+            t = edit(rel, pq.read_table(p))
+            buf = io.BytesIO()
+            pq.write_table(t, buf)
+            out[rel] = buf.getvalue()
+        else:
+            out[rel] = p.read_bytes()
+    return out
+
+
+def _as_folder(files: dict[str, bytes], path: Path) -> Path:
+    for rel, data in files.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_bytes(data)
+    return path
+
+
+def test_partitions_holding_their_pump_id_column_load_the_same(small, tmp_path):
+    import pyarrow as pa
+
+    def with_id(rel, t):
+        pid = rel.split("pump_id=")[1].split("/")[0]
+        return t.append_column("pump_id", pa.array([pid] * len(t)))
+
+    files = _pq_files(small, tmp_path, with_id)
+    assert_same(small, load_telemetry(_zip(files), name="ids.zip"))
+    assert_same(small, load_telemetry(_as_folder(files, tmp_path / "ids")))
+
+
+def test_first_partition_without_the_optional_estimate_column(small, tmp_path):
+    """p-1's samples (the first partition) lack reservoir_estimate_ml, p-2's have it: the estimate of
+    p-1 is its volume, p-2 keeps its own (a folder is scanned with the expected columns, not the
+    first file's; a zip's partitions are joined permissively)."""
+    def drop(rel, t):
+        return t.drop_columns(["reservoir_estimate_ml"]) if "samples/pump_id=p-1" in rel else t
+
+    files = _pq_files(small, tmp_path, drop)
+    for tel in (load_telemetry(_as_folder(files, tmp_path / "f")), load_telemetry(_zip(files), name="f.zip")):
+        s1, s2 = tel.pump("p-1").samples, tel.pump("p-2").samples
+        np.testing.assert_array_equal(s1["reservoir_estimate_ml"], s1["reservoir_ml"])
+        np.testing.assert_array_equal(s2["reservoir_estimate_ml"], small.pump("p-2").samples["reservoir_estimate_ml"])
+
+
+def test_partition_problems_in_a_zip_name_the_member(small, tmp_path):
+    import pyarrow as pa
+
+    def extra(rel, t):
+        return t.append_column("temperature_c", pa.array([37.0] * len(t))) if "samples/pump_id=p-2" in rel else t
+
+    assert _problems(_zip(_pq_files(small, tmp_path, extra)), "z.zip") == [
+        ("z.zip:samples/pump_id=p-2/part-0.parquet", "temperature_c", None,
+         "unexpected column (not in the telemetry format)")]
+
+    def twice(rel, t):
+        return t.append_column("battery_pct", t.column("battery_pct")) if "samples/pump_id=p-1" in rel else t
+
+    assert _problems(_zip(_pq_files(small, tmp_path / "b", twice)), "z.zip") == [
+        ("z.zip:samples/pump_id=p-1/part-0.parquet", "battery_pct", None, "column appears twice in the header")]
+
+    def listed(rel, t):
+        if "samples/pump_id=p-2" not in rel:
+            return t
+        i = t.schema.get_field_index("delivered_ml")
+        return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
+                                                         pa.list_(pa.float64())))
+
+    got = _problems(_zip(_pq_files(small, tmp_path / "c", listed)), "z.zip")
+    assert len(got) == 1 and got[0][:3] == ("z.zip:samples", None, None)
+    assert got[0][3].startswith("partitions have incompatible columns: ")
+
+
+def test_a_scan_returning_files_out_of_order_is_regrouped_by_file(small, tmp_path, monkeypatch):
+    """The multi-threaded scan of a folder may return files out of order: rows are put back in file
+    order (each file's rows keep their order). Also with one row per file (2 rows in all)."""
+    import pyarrow as pa
+    from pumpmodel import telemetry as tm
+
+    real = tm.ds.dataset
+
+    class Reversed:  # the last file's rows first, each file's rows in their own order
+        def __init__(self, *a, **k):
+            self.d = real(*a, **k)
+
+        def to_table(self, columns):
+            t = self.d.to_table(columns=columns)
+            frag = t.column("__fragment_index").to_numpy()
+            order = np.concatenate([np.flatnonzero(frag == f) for f in sorted(set(frag), reverse=True)])
+            return t.take(pa.array(order))
+
+    folder = tmp_path / "pq"
+    write_telemetry(small, folder)
+    monkeypatch.setattr(tm.ds, "dataset", Reversed)
+    assert_same(small, load_telemetry(folder))
+    # one sample per pump: two rows, from two files, the second file's first
+    import pyarrow.parquet as pq
+
+    for pid in ("p-1", "p-2"):
+        part = folder / "samples" / f"pump_id={pid}" / "part-0.parquet"
+        pq.write_table(pq.read_table(part).slice(0, 1), part)
+    tel = load_telemetry(folder)
+    assert tel.samples["pump_id"].astype(str).tolist() == ["p-1", "p-2"]
+    assert tel.samples["timestamp"].tolist() == [small.pump("p-1").samples["timestamp"].iloc[0],
+                                                 small.pump("p-2").samples["timestamp"].iloc[0]]
