@@ -1017,3 +1017,28 @@ def test_a_scan_returning_files_out_of_order_is_regrouped_by_file(small, tmp_pat
     assert tel.samples["pump_id"].astype(str).tolist() == ["p-1", "p-2"]
     assert tel.samples["timestamp"].tolist() == [small.pump("p-1").samples["timestamp"].iloc[0],
                                                  small.pump("p-2").samples["timestamp"].iloc[0]]
+
+
+def test_folder_layout_problems_name_the_file(small, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = _csv_files(small)
+    only_pumps = _as_folder({"pumps.csv": files["pumps.csv"]}, tmp_path / "one")
+    missing = "file missing (a CSV telemetry folder holds pumps.csv, samples.csv and events.csv)"
+    assert _problems(only_pumps) == [("samples.csv", None, None, missing), ("events.csv", None, None, missing)]
+    head, rest = files["samples.csv"].split(b"\n", 1)
+    twice = {**files, "samples.csv": head + b",delivered_ml\n" + rest}
+    assert _problems(_as_folder(twice, tmp_path / "twice")) == [
+        ("samples.csv", "delivered_ml", None, "column appears twice in the header")]
+    write_telemetry(small, tmp_path / "pq")
+    t = pq.read_table(tmp_path / "pq" / "pumps.parquet")
+    pq.write_table(t.append_column(pa.field("profile", pa.string()), t.column("profile")),
+                   tmp_path / "pq" / "pumps.parquet")
+    assert _problems(tmp_path / "pq") == [("pumps.parquet", "profile", None, "column appears twice in the header")]
+    assert _problems(tmp_path / "nowhere") == [(str(tmp_path / "nowhere"), None, None, "no such file or folder")]
+    (tmp_path / "empty").mkdir()
+    assert _problems(tmp_path / "empty") == [("folder", None, None, "not a telemetry folder: no pumps.parquet or "
+                                                                    "pumps.csv found")]
+    assert _problems(_zip({"a.txt": b"x"}), "x.zip") == [("x.zip:", None, None, "not a telemetry folder: no "
+                                                                               "pumps.parquet or pumps.csv found")]
