@@ -1042,3 +1042,81 @@ def test_folder_layout_problems_name_the_file(small, tmp_path):
                                                                     "pumps.csv found")]
     assert _problems(_zip({"a.txt": b"x"}), "x.zip") == [("x.zip:", None, None, "not a telemetry folder: no "
                                                                                "pumps.parquet or pumps.csv found")]
+
+
+def test_folder_partition_columns_named_by_file(small, tmp_path):
+    import pyarrow as pa
+
+    def extra(rel, t):
+        return t.append_column("temperature_c", pa.array([37.0] * len(t))) if "samples/pump_id=p-2" in rel else t
+
+    assert _problems(_as_folder(_pq_files(small, tmp_path, extra), tmp_path / "x")) == [
+        ("samples/pump_id=p-2/part-0.parquet", "temperature_c", None, "unexpected column (not in the telemetry format)")]
+
+    def no_severity(rel, t):
+        return t.drop_columns(["severity"]) if rel.startswith("events/") else t
+
+    assert _problems(_as_folder(_pq_files(small, tmp_path / "b", no_severity), tmp_path / "y")) == [
+        ("events/pump_id=p-1/part-0.parquet", "severity", None, "missing column"),
+        ("events/pump_id=p-2/part-0.parquet", "severity", None, "missing column")]
+
+    def many(rel, t):  # 60 unexpected columns: the first 50 are listed
+        if "samples/pump_id=p-1" not in rel:
+            return t
+        for k in range(60):
+            t = t.append_column(f"x{k:02d}", pa.array([0.0] * len(t)))
+        return t
+
+    got = _problems(_as_folder(_pq_files(small, tmp_path / "c", many), tmp_path / "z"))
+    assert [c for _, c, _, _ in got] == [f"x{k:02d}" for k in range(50)]
+
+
+def test_folder_partition_with_timestamps_carrying_a_time_zone(small, tmp_path):
+    """A time zone on the timestamps is refused (pump-clock local time only), naming the partition and row."""
+    import pyarrow as pa
+
+    def utc(rel, t):
+        if "samples/pump_id=p-1" not in rel:
+            return t
+        i = t.schema.get_field_index("timestamp")
+        return t.set_column(i, "timestamp", t.column(i).cast(pa.timestamp("s", tz="UTC")))
+
+    files = _pq_files(small, tmp_path, utc)
+    for source, name, file in ((_as_folder(files, tmp_path / "f"), None, "samples/pump_id=p-1/part-0.parquet"),
+                               (_zip(files), "f.zip", "f.zip:samples/pump_id=p-1/part-0.parquet")):
+        got = _problems(source, name)  # each row's time, read as text with its "Z": refused by row
+        assert {(f, c) for f, c, _, _ in got} == {(file, "timestamp")}
+        assert got[0][2:] == (0, "not an ISO 8601 timestamp without offset (e.g. 2026-11-21T09:00:00) "
+                                 "(got '2026-03-02 00:00:00.000Z')")
+
+    def millis(rel, t):  # another unit without a time zone is fine
+        i = t.schema.get_field_index("timestamp")
+        return t.set_column(i, "timestamp", t.column(i).cast(pa.timestamp("ms")))
+
+    assert_same(small, load_telemetry(_as_folder(_pq_files(small, tmp_path / "m", millis), tmp_path / "ms")))
+
+
+def test_csv_header_quoted_and_every_value_read_as_text(tmp_path, small):
+    """Pump id 007 stays '007' (CSV cells are text until checked), also with quoted column names."""
+    f = frames_of(small)
+    for df in f.values():
+        df["pump_id"] = df["pump_id"].map({"p-1": "007", "p-2": "008"})
+    folder = write_csv(f, tmp_path / "ids")
+    for name in ("pumps", "samples", "events"):
+        path = folder / f"{name}.csv"
+        head, rest = path.read_text().split("\n", 1)
+        path.write_text(",".join(f'"{c}"' for c in head.split(",")) + "\n" + rest)
+    tel = load_telemetry(folder)
+    assert tel.pump_ids() == ["007", "008"] and len(tel.pump("007").samples) == len(small.pump("p-1").samples)
+
+
+def test_a_parquet_file_too_large_when_decoded_is_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "big").mkdir()
+    pq.write_table(pa.table({"pump_id": pa.nulls(6_000_000, pa.string())}), tmp_path / "big" / "pumps.parquet")
+    assert _problems(tmp_path / "big") == [("pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
+    data = (tmp_path / "big" / "pumps.parquet").read_bytes()
+    assert _problems(_zip({"pumps.parquet": data}), "b.zip") == [
+        ("b.zip:pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
