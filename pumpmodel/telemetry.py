@@ -559,7 +559,10 @@ def _unique_columns(names: list[str], file: str) -> None:
 
 
 def _as_typed(value) -> str:
-    """An offending value for a message: a timestamp as the ISO text a file holds, else its repr."""
+    """An offending value for a message: a timestamp as the ISO text a file holds, else its repr
+    (of the Python value: -1.0, not numpy's np.float64(-1.0))."""
+    if isinstance(value, np.generic):
+        value = value.item()
     return value.isoformat() if isinstance(value, datetime) else repr(value)  # pd.Timestamp is a datetime
 
 

@@ -1120,3 +1120,25 @@ def test_a_parquet_file_too_large_when_decoded_is_named(tmp_path):
     data = (tmp_path / "big" / "pumps.parquet").read_bytes()
     assert _problems(_zip({"pumps.parquet": data}), "b.zip") == [
         ("b.zip:pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
+
+
+def test_ten_bad_rows_are_listed_and_more_are_summarised_naming_the_first_file(small, tmp_path):
+    f = frames_of(small)
+    f["samples"].loc[:9, "delivered_ml"] = -1.0  # exactly 10: each listed, no summary
+    got = [(p.file, p.column, p.row, p.message) for p in problems_for(f, tmp_path / "ten")]
+    assert got == [("samples.csv", "delivered_ml", r, "negative value (mL) (got -1.0)") for r in range(10)]
+    # 11 bad rows in two partition files: 10 listed, then one line for the rest naming the first bad row's file
+    write_telemetry(small, tmp_path / "pq")
+    import pyarrow.parquet as pq
+
+    for pid, rows in (("p-1", [5]), ("p-2", list(range(10)))):
+        part = tmp_path / "pq" / "samples" / f"pump_id={pid}" / "part-0.parquet"
+        df = pq.read_table(part).to_pandas()
+        df.loc[rows, "delivered_ml"] = -1.0
+        df.to_parquet(part, index=False)
+    got = _problems(tmp_path / "pq")
+    assert got[0] == ("samples/pump_id=p-1/part-0.parquet", "delivered_ml", 5, "negative value (mL) (got -1.0)")
+    assert got[1:10] == [("samples/pump_id=p-2/part-0.parquet", "delivered_ml", r, "negative value (mL) (got -1.0)")
+                         for r in range(9)]
+    assert got[10:] == [("samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
+                         "negative value (mL): 1 more row(s) like this")]
