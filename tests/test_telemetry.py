@@ -1142,3 +1142,45 @@ def test_ten_bad_rows_are_listed_and_more_are_summarised_naming_the_first_file(s
                          for r in range(9)]
     assert got[10:] == [("samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
                          "negative value (mL): 1 more row(s) like this")]
+
+
+def test_telemetry_tables_sliced_per_pump_by_hand():
+    """Plain (not categorical) pump ids, rows grouped by pump: B has samples 1-2 and no events,
+    C has neither; each pump's rows are numbered from 0 again, with the tables' own columns."""
+    pumps = pd.DataFrame({"pump_id": ["A", "B", "C"], "profile": "programmable-20"})
+    samples = pd.DataFrame({"pump_id": ["A", "B", "B"], "timestamp": pd.date_range(H0, periods=3, freq="h"),
+                            "reservoir_ml": [5.0, 6.0, 7.0]})
+    events = pd.DataFrame([{"pump_id": "A", **_program_change(H0)}])
+    tel = Telemetry(pumps=pumps, samples=samples, events=events)
+    b = tel.pump("B")
+    assert b.samples["reservoir_ml"].tolist() == [6.0, 7.0] and b.samples.index.tolist() == [0, 1]
+    assert list(b.samples.columns) == ["pump_id", "timestamp", "reservoir_ml"]
+    assert len(b.events) == 0 and list(b.events.columns) == list(events.columns)
+    c = tel.pump("C")
+    assert len(c.samples) == 0 and len(c.events) == 0 and c.pump_id == "C"
+    a = tel.pump("A")
+    assert a.samples["reservoir_ml"].tolist() == [5.0] and a.events.index.tolist() == [0]
+    assert list(a.events.columns) == list(events.columns)
+    with pytest.raises(KeyError) as info:
+        tel.pump("D")
+    assert info.value.args[0] == "no pump 'D'; known: A, B, C"
+    # the same with categorical ids
+    cat = Telemetry(pumps=pumps, samples=samples.astype({"pump_id": "category"}),
+                    events=events.astype({"pump_id": "category"}))
+    assert cat.pump("B").samples["reservoir_ml"].tolist() == [6.0, 7.0] and len(cat.pump("C").samples) == 0
+
+
+def test_trial_cells_each_named_with_the_first_reason(small, tmp_path):
+    f = frames_of(small)
+    f["pumps"]["trial"] = ["not json", '{"type": "x"}']
+    assert [(p.file, p.column, p.row, p.message) for p in problems_for(f, tmp_path / "a")] == [
+        ("pumps.csv", "trial", 0, "not a valid trial record: line 1, column 1: Expecting value"),
+        ("pumps.csv", "trial", 1, "not a valid trial record: type: Input should be 'single_bolus', "
+                                  "'repeated_boluses' or 'continuous_catheter'")]
+    f["pumps"]["trial"] = ["[1]", TRIAL.replace('"drug": "baclofen", ', "")]
+    assert [(p.file, p.column, p.row, p.message) for p in problems_for(f, tmp_path / "b")] == [
+        ("pumps.csv", "trial", 0, "not a valid trial record: trial: expected an object, got list"),
+        ("pumps.csv", "trial", 1, "not a valid trial record: drug: Field required")]
+    f["pumps"]["trial"] = [None, TRIAL]
+    tel = load_telemetry(write_csv(f, tmp_path / "ok"))
+    assert tel.pump("p-1").trial() is None and tel.pump("p-2").trial().drug == "baclofen"
