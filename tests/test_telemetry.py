@@ -1184,3 +1184,135 @@ def test_trial_cells_each_named_with_the_first_reason(small, tmp_path):
     f["pumps"]["trial"] = [None, TRIAL]
     tel = load_telemetry(write_csv(f, tmp_path / "ok"))
     assert tel.pump("p-1").trial() is None and tel.pump("p-2").trial().drug == "baclofen"
+
+
+# -- every check of the loader: its problem word for word, and both sides of each limit ----------
+
+_KNOWN_PROFILES = "programmable-20, programmable-40, valve-gated-20, valve-gated-40, constant-flow-30"
+_KINDS = ("program_change, refill, alarm_low_reservoir, alarm_empty_reservoir, alarm_eri, alarm_end_of_service, "
+          "alarm_motor_stall, alarm_catheter_occlusion, ptm_granted, ptm_denied_lockout, ptm_denied_daily_max, mri, "
+          "clinician_bolus")
+
+
+def _set(f, table, row, column, value):
+    df = f[table]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        df[column] = df[column].astype(object)
+    df.loc[row, column] = value
+
+
+def _first(f, kind, pid="p-1"):
+    ev = f["events"]
+    return int(ev.index[(ev["kind"] == kind) & (ev["pump_id"] == pid)][0])
+
+
+# (what, edit(frames) -> expected problems as (file, column, row, message)); pumps row 0 is p-1
+# (programmable-20: 20 mL), row 1 p-2 (valve-gated-40: 40 mL); samples rows 0-71 are p-1's.
+CHECKS = [
+    ("pump id not URL-safe", lambda f: (
+        [_set(f, t, f[t].index[f[t]["pump_id"] == "p-1"], "pump_id", "a b") for t in ("pumps", "samples", "events")],
+        [("pumps.csv", "pump_id", 0, "pump ids are short and URL-safe (letters, digits, . _ -) (got 'a b')")])[-1]),
+    ("unknown profile", lambda f: (
+        _set(f, "pumps", 1, "profile", "synchromed-2"),
+        [("pumps.csv", "profile", 1, f"unknown pump profile (known: {_KNOWN_PROFILES}) (got 'synchromed-2')")])[-1]),
+    ("unknown indication", lambda f: (
+        _set(f, "pumps", 0, "indication", "migraine"),
+        [("pumps.csv", "indication", 0, "unknown indication (allowed: pain_cancer, pain_noncancer, "
+                                        "spasticity_spinal, spasticity_cerebral) (got 'migraine')")])[-1]),
+    ("battery at implant above 100", lambda f: (
+        _set(f, "pumps", 0, "battery_pct_at_implant", 100.5), _set(f, "pumps", 1, "battery_pct_at_implant", 100.0),
+        [("pumps.csv", "battery_pct_at_implant", 0, "outside 0-100 value (per cent) (got 100.5)")])[-1]),
+    ("battery at implant below 0", lambda f: (
+        _set(f, "pumps", 0, "battery_pct_at_implant", -0.5), _set(f, "pumps", 1, "battery_pct_at_implant", 0.0),
+        [("pumps.csv", "battery_pct_at_implant", 0, "outside 0-100 value (per cent) (got -0.5)")])[-1]),
+    ("catheter above 5 mL", lambda f: (
+        _set(f, "pumps", 0, "catheter_volume_ml", 5.0), _set(f, "pumps", 1, "catheter_volume_ml", 5.5),
+        [("pumps.csv", "catheter_volume_ml", 1, "outside 0-5.0 value (mL) (got 5.5)")])[-1]),
+    ("alarm level negative or above the reservoir", lambda f: (
+        _set(f, "pumps", 0, "low_reservoir_alarm_ml", -1.0), _set(f, "pumps", 1, "low_reservoir_alarm_ml", 40.5),
+        [("pumps.csv", "low_reservoir_alarm_ml", 0, "negative value (mL) (got -1.0)"),
+         ("pumps.csv", "low_reservoir_alarm_ml", 1, "above the reservoir capacity (mL expected) (got 40.5)")])[-1]),
+    ("alarm level at the reservoir capacity is allowed", lambda f: (
+        _set(f, "pumps", 0, "low_reservoir_alarm_ml", 20.0), _set(f, "pumps", 1, "low_reservoir_alarm_ml", 0.0),
+        [])[-1]),
+    ("implant outside the pump clock", lambda f: (
+        _set(f, "pumps", 0, "implant_date", "1899-12-31T23:59:59"),
+        _set(f, "pumps", 1, "next_appointment", "2200-01-01T00:00:00"),
+        [("pumps.csv", "implant_date", 0, "must be between 1900-01-01 and 2199-12-31 (pump clock) "
+                                          "(got 1899-12-31T23:59:59)"),
+         ("pumps.csv", "next_appointment", 1, "must be between 1900-01-01 and 2199-12-31 (pump clock) "
+                                              "(got 2200-01-01T00:00:00)")])[-1]),
+    ("pump clock bounds themselves are allowed", lambda f: (
+        _set(f, "pumps", 0, "implant_date", "1900-01-01T00:00:00"),
+        _set(f, "pumps", 1, "next_appointment", "2199-12-31T23:59:59"), [])[-1]),
+    ("implant after the last sample", lambda f: (
+        _set(f, "pumps", 0, "implant_date", "2026-03-05T00:00:00"),  # p-1's last sample: 03-04 23:00
+        _set(f, "pumps", 1, "implant_date", "2026-03-04T23:00:00"),  # exactly p-2's last sample: fine
+        [("pumps.csv", "implant_date", 0, "after the pump's last sample (implant first, then telemetry) "
+                                          "(got 2026-03-05T00:00:00)")])[-1]),
+    ("sample of an unknown pump", lambda f: (
+        _set(f, "samples", 71, "pump_id", "p-9"),
+        [("samples.csv", "pump_id", 71, "pump id not in the pumps table (got 'p-9')")])[-1]),
+    ("sample times outside the pump clock", lambda f: (
+        _set(f, "samples", 0, "timestamp", "1899-12-31T23:00:00"),
+        [("samples.csv", "timestamp", 0, "must be between 1900-01-01 and 2199-12-31 (pump clock) "
+                                         "(got 1899-12-31T23:00:00)")])[-1]),
+    ("programmed rate outside 0-1000 mL/day", lambda f: (
+        _set(f, "samples", 2, "programmed_rate_ml_per_day", 1000.5),
+        _set(f, "samples", 3, "programmed_rate_ml_per_day", 1000.0),
+        _set(f, "samples", 4, "programmed_rate_ml_per_day", -0.1),
+        [("samples.csv", "programmed_rate_ml_per_day", 2, "outside 0-1000.0 value (mL/day) (got 1000.5)"),
+         ("samples.csv", "programmed_rate_ml_per_day", 4, "outside 0-1000.0 value (mL/day) (got -0.1)")])[-1]),
+    ("estimate negative", lambda f: (
+        _set(f, "samples", 6, "reservoir_estimate_ml", -0.5), _set(f, "samples", 7, "reservoir_estimate_ml", 0.0),
+        [("samples.csv", "reservoir_estimate_ml", 6, "negative value (mL) (got -0.5)")])[-1]),
+    ("battery sample outside 0-100", lambda f: (
+        _set(f, "samples", 8, "battery_pct", 100.1), _set(f, "samples", 9, "battery_pct", -1.0),
+        [("samples.csv", "battery_pct", 8, "outside 0-100 value (per cent) (got 100.1)"),
+         ("samples.csv", "battery_pct", 9, "outside 0-100 value (per cent) (got -1.0)")])[-1]),
+    ("volumes above the reservoir (20 mL for p-1, 40 mL for p-2)", lambda f: (
+        _set(f, "samples", 1, "reservoir_ml", 20.0), _set(f, "samples", 2, "reservoir_ml", 20.01),
+        _set(f, "samples", 73, "reservoir_ml", 40.0), _set(f, "samples", 3, "delivered_ml", 20.5),
+        _set(f, "samples", 4, "reservoir_estimate_ml", 21.0),
+        [("samples.csv", "reservoir_ml", 2, "above the pump's reservoir capacity (mL expected) (got 20.01)"),
+         ("samples.csv", "reservoir_estimate_ml", 4, "above the pump's reservoir capacity (mL expected) (got 21.0)"),
+         ("samples.csv", "delivered_ml", 3, "above the pump's reservoir capacity (mL expected) (got 20.5)")])[-1]),
+    ("unknown event kind and severity", lambda f: (
+        _set(f, "events", 1, "kind", "alarm_fire"), _set(f, "events", 2, "severity", "urgent"),
+        [("events.csv", "kind", 1, f"unknown event kind (allowed: {_KINDS}) (got 'alarm_fire')"),
+         ("events.csv", "severity", 2, "unknown severity (allowed: critical, non_critical, info) (got 'urgent')")])[-1]),
+    ("event volumes: negative, above capacity + 5 mL", lambda f: (
+        _set(f, "events", _first(f, "refill"), "added_ml", 25.0),        # 20 + 5: allowed
+        _set(f, "events", _first(f, "refill", "p-2"), "added_ml", 45.5),  # 40 + 5.5
+        _set(f, "events", _first(f, "refill"), "withdrawn_ml", -0.5),
+        [("events.csv", "withdrawn_ml", _first(f, "refill"), "negative value (mL) (got -0.5)"),
+         ("events.csv", "added_ml", _first(f, "refill", "p-2"),
+          "more than the pump's reservoir holds (+ 5 mL): impossible, or not mL (got 45.5)")])[-1]),
+    ("refill without its volumes", lambda f: (
+        _set(f, "events", _first(f, "refill"), "withdrawn_ml", None),
+        _set(f, "events", _first(f, "refill", "p-2"), "added_ml", None),
+        [("events.csv", "withdrawn_ml", _first(f, "refill"), "a refill event needs this volume"),
+         ("events.csv", "added_ml", _first(f, "refill", "p-2"), "a refill event needs this volume")])[-1]),
+    ("empty required cells", lambda f: (
+        _set(f, "pumps", 1, "group", None), _set(f, "events", 3, "severity", None),
+        [("pumps.csv", "group", 1, "empty value in a required column"),
+         ("events.csv", "severity", 3, "empty value in a required column"),
+         ("events.csv", "severity", 3, "unknown severity (allowed: critical, non_critical, info) (got nan)")])[-1]),
+    ("a pump without samples and one without programme", lambda f: (
+        f.__setitem__("samples", f["samples"][f["samples"]["pump_id"] != "p-2"].reset_index(drop=True)),
+        f.__setitem__("events", f["events"][(f["events"]["pump_id"] != "p-1")
+                                            | (f["events"]["kind"] != "program_change")].reset_index(drop=True)),
+        [("pumps.csv", "pump_id", 1, "pump has no samples (got 'p-2')"),
+         ("pumps.csv", "pump_id", 0, "pump has no program_change event (no program known) (got 'p-1')")])[-1]),
+]
+
+
+@pytest.mark.parametrize("edit", [c[1] for c in CHECKS], ids=[c[0] for c in CHECKS])
+def test_each_check_word_for_word(small, tmp_path, edit):
+    f = frames_of(small)
+    expected = edit(f)
+    folder = write_csv(f, tmp_path / "t")
+    if not expected:
+        load_telemetry(folder)
+        return
+    assert _problems(folder) == expected
