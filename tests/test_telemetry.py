@@ -1316,3 +1316,136 @@ def test_each_check_word_for_word(small, tmp_path, edit):
         load_telemetry(folder)
         return
     assert _problems(folder) == expected
+
+
+def test_order_checks(small, tmp_path):
+    f = frames_of(small)
+    s = f["samples"]
+    f["samples"] = pd.concat([s.drop(index=5), s.loc[[5]]], ignore_index=True)  # one p-1 row after p-2's
+    assert _problems(write_csv(f, tmp_path / "split")) == [
+        ("samples.csv", "pump_id", None, "rows of pump 'p-1' are not together (group rows by pump)")]
+    f = frames_of(small)
+    ev = f["events"]
+    a, b = ev.index[ev["pump_id"] == "p-1"][:2]
+    _set(f, "events", b, "timestamp", ev.loc[a, "timestamp"])  # two events in the same second: allowed
+    load_telemetry(write_csv(f, tmp_path / "same"))
+    t = pd.Timestamp(ev.loc[a, "timestamp"]) - pd.Timedelta(seconds=1)
+    _set(f, "events", b, "timestamp", t.isoformat())
+    assert _problems(write_csv(f, tmp_path / "back")) == [
+        ("events.csv", "timestamp", b, "timestamps not sorted (earlier than the row before, same pump) "
+                                       f"(got {t.isoformat()})")]
+
+
+def test_program_change_details_problems(small, tmp_path):
+    f = frames_of(small)
+    i = _first(f, "program_change")
+    j = _first(f, "program_change", "p-2")
+    _set(f, "events", i, "details", "{not json")
+    _set(f, "events", j, "details", json.dumps({"old": None}))
+    got = _problems(write_csv(f, tmp_path / "a"))
+    head = 'program_change details must be JSON {"old": Program|null, "new": Program}: '
+    assert [g[:3] for g in got] == [("events.csv", "details", i), ("events.csv", "details", j)]
+    assert got[0][3].startswith(head + "The details is not valid JSON. line 1.column 2: ") and got[1][3] == head + "'new'"
+
+
+def test_program_that_no_profile_can_run_lists_each_misfit(small, tmp_path):
+    """A constant-flow pump: one mode (simple_continuous), no flex, one step, no PTM; the old programme
+    is checked too."""
+    f = frames_of(small)
+    f["pumps"].loc[0, "profile"] = "constant-flow-30"
+    flex = {"drugs": [{"drug": "morphine", "concentration": 10, "unit": "mg/mL"}], "mode": "flex",
+            "steps": [{"start": "00:00", "rate_ml_per_day": 1.0}, {"start": "12:00", "rate_ml_per_day": 1.0}],
+            "ptm": {"bolus_volume_ml": 0.05, "lockout_min": 60, "max_per_day": 3}}
+    old = {"drugs": flex["drugs"], "mode": "simple_continuous", "rate_ml_per_day": 1.0,
+           "ptm": flex["ptm"]}
+    i = _first(f, "program_change")
+    _set(f, "events", i, "details", json.dumps({"old": old, "new": flex}))
+    assert _problems(write_csv(f, tmp_path / "cf")) == [
+        ("events.csv", "details", i, "program not possible on a constant-flow-30 pump: "
+                                     "new: mode flex not offered (modes: simple_continuous); "
+                                     "new: 2 flex steps in a day, more than the 1 that profile constant-flow-30 allows; "
+                                     "new: no patient bolus (PTM); old: no patient bolus (PTM)")]
+
+
+def test_program_misfits_by_hand():
+    from pumpmodel.programs import Program
+    from pumpmodel.telemetry import program_misfits
+
+    drugs = [{"drug": "baclofen", "concentration": 500, "unit": "mcg/mL"}]
+    steps = [{"start": f"{h:02d}:00", "rate_ml_per_day": 0.5} for h in range(11)]
+    p20, vg = library.profile("programmable-20"), library.profile("valve-gated-20")
+    ten = Program.model_validate({"drugs": drugs, "mode": "flex", "steps": steps[:10]})
+    eleven = Program.model_validate({"drugs": drugs, "mode": "flex", "steps": steps})
+    assert program_misfits(ten, p20) == []
+    assert program_misfits(eleven, p20) == ["11 flex steps in a day, more than the 10 that profile programmable-20 "
+                                            "allows"]
+    week = Program.model_validate({"drugs": drugs, "mode": "flex", "week": {d: steps[:2] for d in
+                                                                            ("mon", "tue", "wed", "thu", "fri",
+                                                                             "sat", "sun")}})
+    assert program_misfits(week, p20) == []
+    assert program_misfits(week, vg) == ["no weekday flex programming (one step list for every day)"]
+
+
+def test_ten_bad_programmes_are_listed_then_the_check_stops(small, tmp_path):
+    f = frames_of(small)
+    ev = f["events"]
+    rows = ev.index[ev["pump_id"] == "p-1"][:12]
+    for r in rows:  # 12 programme changes with broken details: the first 10 are named
+        _set(f, "events", r, "kind", "program_change")
+        _set(f, "events", r, "details", "{")
+    got = _problems(write_csv(f, tmp_path / "many"))
+    assert [(c, r) for _, c, r, _ in got if c == "details"] == [("details", int(r)) for r in rows[:10]]
+
+
+def test_read_errors_name_the_source(small, tmp_path):
+    assert _problems(b"PAR1 not parquet", "x.parquet")[0][:3] == ("x.parquet", None, None)
+    assert _problems(b"PAR1 not parquet", "x.parquet")[0][3].startswith("cannot be read: ")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "pumps.parquet").write_bytes(b"PAR1 not parquet")
+    got = _problems(tmp_path / "bad")
+    assert got[0][0] == str(tmp_path / "bad") and got[0][3].startswith("cannot be read: ")
+    got = _problems(tmp_path / "bad", "my upload")
+    assert got[0][0] == "my upload"
+    # a file on disk is read like an upload of that name
+    path = tmp_path / "all.csv"
+    path.write_bytes(to_combined(small).to_csv(index=False).encode())
+    assert_same(small, load_telemetry(path))
+    c = to_combined(small)
+    c["delivered_ml"] = c["delivered_ml"].astype(object)
+    c.loc[5, "delivered_ml"] = "lots"
+    path.write_bytes(c.to_csv(index=False).encode())
+    assert _problems(path) == [("all.csv", "delivered_ml", 5, "not a number (got 'lots')")]
+
+
+def test_column_types_in_a_combined_parquet(small):
+    import pyarrow as pa
+
+    n = len(to_combined(small))
+    c = to_combined(small)
+    # a whole column of another kind: named once
+    got = _problems(_combined_parquet(small, delivered_ml=pa.array([[1.0]] * n, pa.list_(pa.float64()))),
+                    "all.parquet")
+    assert got == [("all.parquet", "delivered_ml", None, "must be a number, got list<element: double>")]
+    got = _problems(_combined_parquet(small, timestamp=pa.array([1] * n, pa.int64())), "all.parquet")
+    assert got[0] == ("all.parquet", "timestamp", None, "must be a timestamp, got int64")
+    # booleans read as text are not numbers; dictionary (categorical) text, decimals and dates are fine
+    flags = pa.array([None if pd.isna(v) else True for v in c["battery_pct"]], pa.bool_())
+    got = _problems(_combined_parquet(small, battery_pct=flags), "all.parquet")
+    first = int(c.index[c["battery_pct"].notna()][0])
+    assert got[0] == ("all.parquet", "battery_pct", first, "not a number (got 'true')")
+    kinds = pa.array(c["kind"].astype(object).where(c["kind"].notna(), None)).dictionary_encode()
+    assert_same(small, load_telemetry(_combined_parquet(small, kind=kinds), name="all.parquet"))
+    import decimal
+    dec = pa.array([None if pd.isna(v) else decimal.Decimal(str(v)) for v in c["added_ml"]], pa.decimal128(12, 3))
+    tel = load_telemetry(_combined_parquet(small, added_ml=dec), name="all.parquet")
+    np.testing.assert_allclose(tel.events["added_ml"].to_numpy(float), small.events["added_ml"].to_numpy(float),
+                               equal_nan=True)
+    days = pa.array([None if pd.isna(v) else pd.Timestamp(v).date() for v in c["implant_date"]], pa.date32())
+    tel = load_telemetry(_combined_parquet(small, implant_date=days), name="all.parquet")
+    assert tel.pumps["implant_date"].tolist() == small.pumps["implant_date"].dt.normalize().tolist()
+    # text numbers with spaces are numbers; a time zone on timestamp columns is refused
+    text = pa.array([None if pd.isna(v) else f" {v} " for v in c["delivered_ml"]], pa.string())
+    assert_same(small, load_telemetry(_combined_parquet(small, delivered_ml=text), name="all.parquet"))
+    utc = pa.array(pd.to_datetime(c["timestamp"]).dt.tz_localize("UTC"), pa.timestamp("s", tz="UTC"))
+    got = _problems(_combined_parquet(small, timestamp=utc), "all.parquet")
+    assert got == [("all.parquet", "timestamp", None, "timestamps must be pump-clock local time without offset")] * 2
