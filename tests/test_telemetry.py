@@ -1449,3 +1449,46 @@ def test_column_types_in_a_combined_parquet(small):
     utc = pa.array(pd.to_datetime(c["timestamp"]).dt.tz_localize("UTC"), pa.timestamp("s", tz="UTC"))
     got = _problems(_combined_parquet(small, timestamp=utc), "all.parquet")
     assert got == [("all.parquet", "timestamp", None, "timestamps must be pump-clock local time without offset")] * 2
+
+
+def test_details_that_are_not_an_object(small, tmp_path):
+    f = frames_of(small)
+    i = _first(f, "program_change")
+    _set(f, "events", i, "details", "[1]")
+    assert _problems(write_csv(f, tmp_path / "list")) == [
+        ("events.csv", "details", i, 'program_change details must be JSON {"old": Program|null, "new": Program}: '
+                                     "The details must be a JSON object. details: expected an object, got list")]
+
+
+def test_rows_are_counted_in_the_file_when_pumps_come_last(small):
+    """A combined file with the samples first, then the events, then the pumps: a problem names the
+    row in that file (the 2nd pump is the last row), not in its table."""
+    c = to_combined(small)
+    c = pd.concat([c[c["table"] == "samples"], c[c["table"] == "events"], c[c["table"] == "pumps"]],
+                  ignore_index=True)
+    n = len(c)
+    c["implant_date"] = c["implant_date"].astype(object)
+    c.loc[n - 1, "implant_date"] = "2026-03-06T00:00:00"  # after p-2's last sample (03-04 23:00)
+    assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
+        ("all.csv", "implant_date", n - 1, "after the pump's last sample (implant first, then telemetry) "
+                                           "(got 2026-03-06T00:00:00)")]
+    c = to_combined(small)  # pumps first (rows 0-1): samples row k of the table is row k + 2 of the file
+    c["timestamp"] = c["timestamp"].astype(object)
+    c.loc[12, "timestamp"] = c.loc[11, "timestamp"]
+    c.loc[21, "timestamp"] = c.loc[19, "timestamp"]
+    assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
+        ("all.csv", "timestamp", 21, "timestamps not sorted (earlier than the row before, same pump) "
+                                     f"(got {pd.Timestamp(c.loc[19, 'timestamp']).isoformat()})"),
+        ("all.csv", "timestamp", 12, f"duplicate timestamp (same pump) (got {pd.Timestamp(c.loc[11, 'timestamp']).isoformat()})")]
+
+
+def test_order_of_one_pump_with_two_samples(small, tmp_path):
+    """The smallest table that can be out of order: one pump, two samples, the second earlier."""
+    f = frames_of(small)
+    f["pumps"] = f["pumps"].iloc[:1]
+    f["events"] = f["events"][f["events"]["pump_id"] == "p-1"]
+    s = f["samples"]
+    f["samples"] = s.iloc[[1, 0]].reset_index(drop=True)
+    t = pd.Timestamp(s.loc[0, "timestamp"]).isoformat()
+    assert _problems(write_csv(f, tmp_path / "two")) == [
+        ("samples.csv", "timestamp", 1, f"timestamps not sorted (earlier than the row before, same pump) (got {t})")]
