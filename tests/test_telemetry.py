@@ -1492,3 +1492,11 @@ def test_order_of_one_pump_with_two_samples(small, tmp_path):
     t = pd.Timestamp(s.loc[0, "timestamp"]).isoformat()
     assert _problems(write_csv(f, tmp_path / "two")) == [
         ("samples.csv", "timestamp", 1, f"timestamps not sorted (earlier than the row before, same pump) (got {t})")]
+
+
+def test_a_column_missing_from_every_partition_of_a_zip_names_the_first(small, tmp_path):
+    def no_severity(rel, t):
+        return t.drop_columns(["severity"]) if rel.startswith("events/") else t
+
+    assert _problems(_zip(_pq_files(small, tmp_path, no_severity)), "z.zip") == [
+        ("z.zip:events/pump_id=p-1/part-0.parquet", "severity", None, "missing column")]
