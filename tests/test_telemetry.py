@@ -1500,3 +1500,51 @@ def test_a_column_missing_from_every_partition_of_a_zip_names_the_first(small, t
 
     assert _problems(_zip(_pq_files(small, tmp_path, no_severity)), "z.zip") == [
         ("z.zip:events/pump_id=p-1/part-0.parquet", "severity", None, "missing column")]
+
+
+def test_pump_ids_are_categorical_in_the_large_tables(small, tmp_path):
+    """Few pumps, millions of rows: samples and events hold pump ids as categories, in every layout;
+    the pumps table keeps plain text."""
+    write_telemetry(small, tmp_path / "pq")
+    for tel in (load_telemetry(write_csv(frames_of(small), tmp_path / "csv")), load_telemetry(tmp_path / "pq"),
+                load_telemetry(to_zip(small), name="z.zip")):
+        for df in (tel.samples, tel.events):
+            assert isinstance(df["pump_id"].dtype, pd.CategoricalDtype)
+        assert not isinstance(tel.pumps["pump_id"].dtype, pd.CategoricalDtype)
+
+
+def test_all_empty_columns_of_a_combined_parquet(small):
+    """Columns written with no type at all (every cell empty): loaded as empty cells of their own type."""
+    import pyarrow as pa
+
+    n = len(to_combined(small))
+    tel = load_telemetry(_combined_parquet(small, trial=pa.nulls(n), battery_pct=pa.nulls(n)), name="all.parquet")
+    assert tel.pumps["trial"].isna().all()
+    assert tel.samples["battery_pct"].dtype == "float64" and tel.samples["battery_pct"].isna().all()
+
+
+def test_empty_required_cell_named_by_its_row_in_the_combined_file(small):
+    c = to_combined(small)
+    r = int(c.index[c["table"] == "events"][3])
+    c["patient_label"] = c["patient_label"].astype(object)
+    c.loc[1, "patient_label"] = None
+    c["kind"] = c["kind"].astype(object)
+    c.loc[r, "kind"] = None
+    got = _problems(c.to_csv(index=False).encode(), "all.csv")
+    assert got[:2] == [("all.csv", "patient_label", 1, "empty value in a required column"),
+                       ("all.csv", "kind", r, "empty value in a required column")]
+
+
+def test_a_column_of_lists_in_every_partition_is_named_once(small, tmp_path):
+    import pyarrow as pa
+
+    def listed(rel, t):
+        if not rel.startswith("samples/"):
+            return t
+        i = t.schema.get_field_index("delivered_ml")
+        return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
+                                                         pa.list_(pa.float64())))
+
+    assert _problems(_zip(_pq_files(small, tmp_path, listed)), "z.zip") == [
+        ("z.zip:samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
+         "must be a number, got list<element: double>")]
