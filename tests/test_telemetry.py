@@ -1548,3 +1548,18 @@ def test_a_column_of_lists_in_every_partition_is_named_once(small, tmp_path):
     assert _problems(_zip(_pq_files(small, tmp_path, listed)), "z.zip") == [
         ("z.zip:samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
          "must be a number, got list<element: double>")]
+
+
+def test_zip_partition_with_too_many_columns(small, tmp_path):
+    import pyarrow as pa
+
+    def many(rel, t):  # 60 unexpected columns in one partition: the first 50 are listed
+        if "samples/pump_id=p-2" not in rel:
+            return t
+        for k in range(60):
+            t = t.append_column(f"x{k:02d}", pa.array([0.0] * len(t)))
+        return t
+
+    got = _problems(_zip(_pq_files(small, tmp_path / "b", many)), "z.zip")
+    assert got == [("z.zip:samples/pump_id=p-2/part-0.parquet", f"x{k:02d}", None,
+                    "unexpected column (not in the telemetry format)") for k in range(50)]
