@@ -1563,3 +1563,28 @@ def test_zip_partition_with_too_many_columns(small, tmp_path):
     got = _problems(_zip(_pq_files(small, tmp_path / "b", many)), "z.zip")
     assert got == [("z.zip:samples/pump_id=p-2/part-0.parquet", f"x{k:02d}", None,
                     "unexpected column (not in the telemetry format)") for k in range(50)]
+
+
+def test_pump_clock_and_validation_problems_in_a_combined_file(small):
+    """Rows are counted in the file (2 pumps first: samples row 3 is file row 5); a programme that
+    fails validation shows pydantic's first three lines."""
+    from pydantic import ValidationError
+    from pumpmodel.programs import Program
+
+    c = to_combined(small)
+    c["timestamp"] = c["timestamp"].astype(object)
+    c.loc[5, "timestamp"] = "1899-12-31T23:00:00"
+    got = _problems(c.to_csv(index=False).encode(), "all.csv")
+    assert ("all.csv", "timestamp", 5, "must be between 1900-01-01 and 2199-12-31 (pump clock) "
+                                       "(got 1899-12-31T23:00:00)") in got
+    c = to_combined(small)
+    i = int(c.index[c["kind"] == "program_change"][0])
+    bad = {"drugs": [], "mode": "flex"}
+    c["details"] = c["details"].astype(object)
+    c.loc[i, "details"] = json.dumps({"old": None, "new": bad})
+    with pytest.raises(ValidationError) as info:
+        Program.model_validate(bad)
+    lines = str(info.value).splitlines()
+    assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
+        ("all.csv", "details", i, 'program_change details must be JSON {"old": Program|null, "new": Program}: '
+                                  + " ".join(lines[:3]))]
