@@ -1588,3 +1588,16 @@ def test_pump_clock_and_validation_problems_in_a_combined_file(small):
     assert _problems(c.to_csv(index=False).encode(), "all.csv") == [
         ("all.csv", "details", i, 'program_change details must be JSON {"old": Program|null, "new": Program}: '
                                   + " ".join(lines[:3]))]
+
+
+def test_no_pumps_and_a_number_column_holding_times(small, tmp_path):
+    import pyarrow as pa
+
+    f = frames_of(small)
+    f["pumps"] = f["pumps"].iloc[0:0]
+    got = _problems(write_csv(f, tmp_path / "none"))
+    assert got[-1] == ("pumps.csv", None, None, "no pumps: the pumps table has no rows")
+    n = len(to_combined(small))
+    times = pa.array([datetime(2026, 3, 2)] * n, pa.timestamp("s"))
+    assert _problems(_combined_parquet(small, delivered_ml=times), "all.parquet")[0] == \
+        ("all.parquet", "delivered_ml", None, "must be a number, got timestamp[ms]")  # Parquet stores ms
