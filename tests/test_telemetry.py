@@ -1574,9 +1574,12 @@ def test_pump_clock_and_validation_problems_in_a_combined_file(small):
     c = to_combined(small)
     c["timestamp"] = c["timestamp"].astype(object)
     c.loc[5, "timestamp"] = "1899-12-31T23:00:00"
+    c.loc[7, "timestamp"] = "yesterday"
     got = _problems(c.to_csv(index=False).encode(), "all.csv")
     assert ("all.csv", "timestamp", 5, "must be between 1900-01-01 and 2199-12-31 (pump clock) "
                                        "(got 1899-12-31T23:00:00)") in got
+    assert ("all.csv", "timestamp", 7, "not an ISO 8601 timestamp without offset (e.g. 2026-11-21T09:00:00) "
+                                       "(got 'yesterday')") in got
     c = to_combined(small)
     i = int(c.index[c["kind"] == "program_change"][0])
     bad = {"drugs": [], "mode": "flex"}
