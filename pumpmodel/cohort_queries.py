@@ -547,10 +547,11 @@ def connect(folders: Sequence[Path | str], memory_limit: str = "1GB", threads: i
     if not folders:
         raise ValueError("no telemetry folder given")
     con = duckdb.connect(config={"memory_limit": memory_limit})
-    con.execute("SET enable_progress_bar = false")
+    con.execute("SET enable_progress_bar = false")  # this connection only (it cannot be set globally)
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
-    con.execute("SET parquet_metadata_cache = true")
+    # GLOBAL: a plain SET is for this one connection, and every query runs on its own cursor
+    con.execute("SET GLOBAL parquet_metadata_cache = true")
     for m in MACROS:
         con.execute(m)
     opts = "hive_partitioning = true, hive_types = {'pump_id': VARCHAR}, union_by_name = true"

@@ -362,9 +362,9 @@ def test_cohort_passes_its_settings_to_the_database(tmp_path):
     folder = tiny(tmp_path / "c")
     c = cq.Cohort([folder], memory_limit="300MB", threads=3)
     try:
-        # memory and threads are database-wide; the cache and progress-bar settings are per connection
-        # (DuckDB scope LOCAL), so a query's cursor does not inherit them
-        assert _settings(c.query)[:2] == ("286.1 MiB", 3)
+        # every query runs on its own cursor: it has the database's settings and the Parquet metadata
+        # cache (set GLOBAL: a plain SET is for one connection only)
+        assert _settings(c.query)[:3] == ("286.1 MiB", 3, True)
         assert c.skipped == []
     finally:
         c.close()
