@@ -16,4 +16,4 @@ def test_marked_rows_are_highlighted_and_say_so_in_words():
     first, second = out.split("<tr")[2:4]
     assert first.startswith(" class='pt-marked'><th scope='row'>rate <span class='pt-mark'>(changed)</span></th>")
     assert "pt-marked" not in second and "(changed)" not in second
-    assert out.endswith("<p class='pt-note'>a note</p>")
+    assert out.endswith("<p class='pt-table-note'>a note</p>")

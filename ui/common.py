@@ -1,8 +1,12 @@
 """Page furniture: disclaimer and small display helpers."""
 from __future__ import annotations
 
+from datetime import datetime
+
+import numpy as np
 import streamlit as st
 
+from ui.html_table import html_table
 from ui.shell import ensure_shell
 
 DISCLAIMER = (
@@ -20,9 +24,6 @@ def disclaimer() -> None:
     st.caption("\u26a0\ufe0f " + DISCLAIMER)
 
 
-
-
-
 def static_table(df, name: str, csv: bytes | None = None, key: str | None = None,
                  marked_column: str | None = None) -> None:
     """A small static data table as a plain HTML table (``ui.html_table``): every cell wraps,
@@ -34,12 +35,8 @@ def static_table(df, name: str, csv: bytes | None = None, key: str | None = None
     Why not ``st.table`` / ``st.dataframe``: both go through Arrow in the browser, about 1 MB of
     JavaScript to load and run on every fresh page load, and the data grid also draws on a canvas;
     on the rate schedule and reservoir pages that grid alone took 0.5-0.7 s of the page load."""
-    from datetime import datetime
-
-    from ui.html_table import html_table
-
     def cell(v: object) -> object:
-        if isinstance(v, bool) or type(v).__name__ == "bool_":
+        if isinstance(v, (bool, np.bool_)):
             return "yes" if v else "no"
         if isinstance(v, datetime):
             return "" if v != v else f"{v:%Y-%m-%d %H:%M}"
@@ -47,7 +44,7 @@ def static_table(df, name: str, csv: bytes | None = None, key: str | None = None
 
     rows = [[cell(v) for v in values] for values in df.itertuples(index=False)]
     marked = [] if marked_column is None else [i for i, v in enumerate(df[marked_column]) if bool(v)]
-    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column})")
+    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column.split(' (')[0]})" if marked_column else "")
     if csv is not None:
         from ui.charts import slug
 

@@ -30,7 +30,7 @@ def table_html(columns: Sequence[str], rows: Iterable[Sequence[object]], *, name
         first, *rest = (_cell(v) for v in row)
         cls, said = (" class='pt-marked'", f" <span class='pt-mark'>{_cell(mark)}</span>") if i in marked else ("", "")
         body.append(f"<tr{cls}><th scope='row'>{first}{said}</th>" + "".join(f"<td>{v}</td>" for v in rest) + "</tr>")
-    foot = f"<p class='pt-note'>{_cell(note)}</p>" if note else ""
+    foot = f"<p class='pt-table-note'>{_cell(note)}</p>" if note else ""
     return (f"<div class='pt-table' role='region' aria-label='{_cell(name)}' tabindex='0'><table>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{foot}")
 

@@ -36,7 +36,7 @@ _CSS = """
 .pt-table tbody th { font-weight: 400; }
 .pt-table tr.pt-marked th, .pt-table tr.pt-marked td { background: #fdebd3; font-weight: 600; }
 .pt-table .pt-mark { color: #8a4500; font-weight: 400; }
-.pt-note { font-size: 0.8rem; margin: 0 0 1rem 0; }
+.pt-table-note { font-size: 0.8rem; margin: 0 0 1rem 0; color: rgba(49, 51, 63, 0.85); }
 @media (hover: none), (max-width: 640px) {
   .js-plotly-plot .modebar-container { display: none; }
   .js-plotly-plot:active .modebar-container, .js-plotly-plot:focus-within .modebar-container { display: block; }

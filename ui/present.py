@@ -31,7 +31,7 @@ html { font-size: 20px; }
 [data-testid="stMain"] a { color: #003f73; text-decoration: underline; }
 [data-testid="stMain"] .block-container { max-width: 100%; padding-top: 4rem; }
 [data-testid="stHeader"] { background: transparent; }
-.pt-label, .pt-note, .pt-tip { color: #000 !important; opacity: 1 !important; }
+.pt-label, .pt-note, .pt-tip, .pt-table-note { color: #000 !important; opacity: 1 !important; }
 /* a phone in presentation mode (a presenter's own screen): the projector's type would not fit */
 @media (max-width: 640px) { html { font-size: 16px; }
   [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMarkdownContainer"],
@@ -82,7 +82,9 @@ def scale_figure(fig) -> None:
     # below it (in pixels) as the larger tick labels and axis title need: never over the x-axis
     # title, and a plot tall enough for the y-axis title
     lay = fig.layout
-    h0, top, b0 = lay.height or 450, lay.margin.t or 100, lay.margin.b or 80
+    h0 = lay.height or 450
+    top = 100 if lay.margin.t is None else lay.margin.t
+    b0 = 80 if lay.margin.b is None else lay.margin.b
     b1 = round(b0 * FONT_SCALE)
     h1 = round(h0 * 1.25) + b1 - b0
     below = lay.legend.y is not None and lay.legend.y < 0 and lay.legend.orientation == "h"

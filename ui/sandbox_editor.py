@@ -94,23 +94,29 @@ class Unseen:
     def container(self, *args, **kwargs) -> Unseen:
         return self
 
-    def text_input(self, label, value="", **kwargs):
-        return value
+    @staticmethod
+    def _kept(key, value):
+        # the run that closes a section still has its widgets' last values (a value typed just
+        # before the click arrives with it): those win over the draft, as they would if drawn
+        return st.session_state.get(key, value) if key is not None else value
 
-    def selectbox(self, label, options, index=0, **kwargs):
-        return None if index is None else list(options)[index]
+    def text_input(self, label, value="", key=None, **kwargs):
+        return self._kept(key, value)
 
-    def checkbox(self, label, value=False, **kwargs):
-        return value
+    def selectbox(self, label, options, index=0, key=None, **kwargs):
+        return self._kept(key, None if index is None else list(options)[index])
 
-    def date_input(self, label, value=None, **kwargs):
-        return value
+    def checkbox(self, label, value=False, key=None, **kwargs):
+        return self._kept(key, value)
 
-    def time_input(self, label, value=None, **kwargs):
-        return value
+    def date_input(self, label, value=None, key=None, **kwargs):
+        return self._kept(key, value)
 
-    def number_input(self, label, min_value=None, max_value=None, value=None, **kwargs):
-        return value
+    def time_input(self, label, value=None, key=None, **kwargs):
+        return self._kept(key, value)
+
+    def number_input(self, label, min_value=None, max_value=None, value=None, key=None, **kwargs):
+        return self._kept(key, value)
 
     def data_editor(self, data, **kwargs):
         return data
@@ -393,30 +399,35 @@ def _ptm_editor(ptm: dict | None, primary: DrugEntry | None = None) -> dict | No
 SECTIONS = ("sbx_pump_box", "sbx_history_box")  # the editor's lazy expanders (their open state)
 
 
-def _sections_follow_the_draft() -> None:
-    """A section opened or closed since the last run: every widget starts again from the draft
-    (a closed section's widgets were not kept), before any of them is drawn."""
-    shown = tuple(bool(st.session_state.get(k)) for k in SECTIONS)
-    if shown != st.session_state.get("sbx_sections_shown", (False,) * len(SECTIONS)):
-        st.session_state["sbx_sections_shown"] = shown
-        S.seed_from_draft()
+def _section_sources() -> dict:
+    """What each open lazy section's widgets start from: the draft as it was when the section was
+    opened (its widgets are created then, from these values; kept while it stays open), taken
+    again when another case or generation of the editor is shown. Nothing else is restarted."""
+    src = st.session_state.setdefault("sbx_section_src", {})
+    for k in SECTIONS:
+        if not st.session_state.get(k):
+            src[k] = None
+        elif src.get(k) is None or src[k][0] != S.gen():
+            src[k] = (S.gen(), copy.deepcopy(S.draft()))
+    return {k: v[1] for k, v in src.items() if v is not None}
 
 
 def editor() -> dict:
     """Draw the whole editor from the seed; return the draft case dict (problems: ``problems()``)."""
     st.session_state[_PROBLEMS] = []
-    _sections_follow_the_draft()
+    opened = _section_sources()
     seed = S.seed()
     # lazy sections: closed, their widgets are not drawn (an edit elsewhere does not send them to
     # the browser again) and their fields are read from the draft through UNSEEN
     box = st.expander("Pump, reservoir, dates and refill visit", key=SECTIONS[0], on_change="rerun")
-    ui, src = (box, seed) if box.open else (UNSEEN, S.draft())
+    ui, src = (box, opened[SECTIONS[0]]) if box.open else (UNSEEN, S.draft())
     data = pump_and_visit(src, ui)
     extras.screening_bolus(src, data, ui)
     extras.refill_contents(src, data, ui)
     box = st.expander("Program history (how often the dose rose)", key=SECTIONS[1], on_change="rerun")
-    ui, src = (box, seed) if box.open else (UNSEEN, S.draft())
-    extras.history(src, data, ui)
+    # the rows are the loaded case's (an unticked row is not in the draft but can be ticked again)
+    extras.history(seed, data, box if box.open else UNSEEN,
+                   ticked=opened[SECTIONS[1]] if box.open else S.draft())
     data["current"] = seed.get("current") if isinstance(seed.get("current"), dict) else None
     if data["current"] is None:
         data.pop("current")

@@ -42,7 +42,8 @@ def refill_contents(seed: dict, draft: dict, ui=st) -> None:
     if not on:
         return
     proposed = seed.get("proposed") if isinstance(seed.get("proposed"), dict) else {}
-    rows = [r for r in (drugs0 or proposed.get("drugs") or []) if isinstance(r, dict)]
+    # an emptied table stays empty (and is reported), never refilled with the program's drugs
+    rows = [r for r in (drugs0 if drugs0 is not None else proposed.get("drugs") or []) if isinstance(r, dict)]
     df = pd.DataFrame([{"drug": r.get("drug"), "concentration": r.get("concentration"), "unit": r.get("unit")}
                        for r in rows] or [{"drug": None, "concentration": None, "unit": None}])
     edited = ui.data_editor(
@@ -68,14 +69,16 @@ def _summary(entry: dict) -> dict:
         return {"sent at": str(entry.get("at", "")), "mode": "?", "mL/day": None, "daily dose": "not readable"}
 
 
-def history(seed: dict, draft: dict, ui=st) -> None:
-    """The pump's earlier programmings, oldest first; untick a row to leave it out."""
+def history(seed: dict, draft: dict, ui=st, ticked: dict | None = None) -> None:
+    """The pump's earlier programmings, oldest first; untick a row to leave it out. ``ticked``: a
+    draft whose ``history`` says which rows are ticked (default: all)."""
     hist = [h for h in (seed.get("history") or []) if isinstance(h, dict)]
     if not hist:
         ui.caption("Program history: none known (a pump's history comes from its telemetry program changes). "
                    "Rules on how often a dose may rise are silent without it.")
         return
-    df = pd.DataFrame([{"use": True, **_summary(h)} for h in hist])
+    kept0 = None if ticked is None else [h for h in (ticked.get("history") or []) if isinstance(h, dict)]
+    df = pd.DataFrame([{"use": kept0 is None or h in kept0, **_summary(h)} for h in hist])
     edited = ui.data_editor(
         df, key=S.key("history"), hide_index=True, width="stretch", disabled=[c for c in df.columns if c != "use"],
         column_config={"use": st.column_config.CheckboxColumn("use", help="Leave a programming out of the history")})

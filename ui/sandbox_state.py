@@ -135,16 +135,6 @@ def reseed(data: dict | None = None, label: str = "edit") -> None:
     st.session_state["sbx_gen_loaded"] = -1  # load problems were about the loaded case, not this one
 
 
-def seed_from_draft() -> None:
-    """Widgets start again from the live draft: same case, same draft, no undo step (an editor
-    section opened or closed: a closed section's widgets were not kept)."""
-    loaded = st.session_state.get("sbx_gen_loaded") == gen()
-    st.session_state["sbx_seed"] = copy.deepcopy(draft())
-    st.session_state["sbx_gen"] = gen() + 1
-    if loaded:  # the loaded case's problems stay shown: nothing was edited
-        st.session_state["sbx_gen_loaded"] = gen()
-
-
 def pump_case(pid: str | None) -> tuple[dict, str, str | None]:
     """The selected pump's current state (``ui.data.current_case``) or a blank new implant."""
     if pid:
