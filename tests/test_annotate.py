@@ -50,7 +50,9 @@ def test_lowest_reading_and_now_labels_keep_apart_on_any_width(story, pump):
     assert pd.Timestamp(low.ax) - pd.Timestamp(fig.layout.xaxis.range[0]) < 0.05 * window
     assert low.ayref == "y" and low.ay > 0.65 * cap
     now = next(a for a in fig.layout.annotations if a.text == "now")
-    if case.start_volume_ml > cap / 2:
+    marker = next(t for t in fig.data if t.name == "now" and t.mode == "markers")
+    assert (marker.y[0] > cap / 2) == (pump == "story-a")  # each placement is checked once
+    if marker.y[0] > cap / 2:
         assert now.ay < 0 and now.ax > 0 and now.xanchor == "left"  # pixels: up and to the right
     else:
         assert now.ayref == "y" and now.ay > 0.65 * cap  # above the ladder, in mL
