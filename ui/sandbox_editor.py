@@ -399,35 +399,35 @@ def _ptm_editor(ptm: dict | None, primary: DrugEntry | None = None) -> dict | No
 SECTIONS = ("sbx_pump_box", "sbx_history_box")  # the editor's lazy expanders (their open state)
 
 
-def _section_sources() -> dict:
-    """What each open lazy section's widgets start from: the draft as it was when the section was
+def _section_source(name: str, is_open: bool) -> dict | None:
+    """What an open lazy section's widgets start from: the draft as it was when the section was
     opened (its widgets are created then, from these values; kept while it stays open), taken
-    again when another case or generation of the editor is shown. Nothing else is restarted."""
+    again when another case or generation of the editor is shown. Nothing else is restarted.
+    None while closed."""
     src = st.session_state.setdefault("sbx_section_src", {})
-    for k in SECTIONS:
-        if not st.session_state.get(k):
-            src[k] = None
-        elif src.get(k) is None or src[k][0] != S.gen():
-            src[k] = (S.gen(), copy.deepcopy(S.draft()))
-    return {k: v[1] for k, v in src.items() if v is not None}
+    if not is_open:
+        src[name] = None
+    elif src.get(name) is None or src[name][0] != S.gen():
+        src[name] = (S.gen(), copy.deepcopy(S.draft()))
+    return src[name][1] if is_open else None
 
 
 def editor() -> dict:
     """Draw the whole editor from the seed; return the draft case dict (problems: ``problems()``)."""
     st.session_state[_PROBLEMS] = []
-    opened = _section_sources()
     seed = S.seed()
     # lazy sections: closed, their widgets are not drawn (an edit elsewhere does not send them to
     # the browser again) and their fields are read from the draft through UNSEEN
     box = st.expander("Pump, reservoir, dates and refill visit", key=SECTIONS[0], on_change="rerun")
-    ui, src = (box, opened[SECTIONS[0]]) if box.open else (UNSEEN, S.draft())
+    src = _section_source(SECTIONS[0], bool(box.open))
+    ui, src = (box, src) if box.open else (UNSEEN, S.draft())
     data = pump_and_visit(src, ui)
     extras.screening_bolus(src, data, ui)
     extras.refill_contents(src, data, ui)
     box = st.expander("Program history (how often the dose rose)", key=SECTIONS[1], on_change="rerun")
+    ticked = _section_source(SECTIONS[1], bool(box.open))
     # the rows are the loaded case's (an unticked row is not in the draft but can be ticked again)
-    extras.history(seed, data, box if box.open else UNSEEN,
-                   ticked=opened[SECTIONS[1]] if box.open else S.draft())
+    extras.history(seed, data, box if box.open else UNSEEN, ticked=ticked if box.open else S.draft())
     data["current"] = seed.get("current") if isinstance(seed.get("current"), dict) else None
     if data["current"] is None:
         data.pop("current")
