@@ -108,7 +108,7 @@ def test_a_single_table_upload_is_rejected_with_guidance(small):
         load_telemetry(zipfile_bytes({"readme.txt": "hi"}), name="x.zip")
 
 
-def zipfile_bytes(files: dict[str, str]) -> bytes:
+def zipfile_bytes(files: dict[str, str | bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for k, v in files.items():
@@ -841,14 +841,6 @@ def test_not_utf8_cells_are_named_by_their_row_in_the_combined_file(small):
         ("all.parquet", "details", rows[0], "not UTF-8 text"), ("all.parquet", "details", rows[1], "not UTF-8 text")]
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for k, v in files.items():
-            zf.writestr(k, v)
-    return buf.getvalue()
-
-
 def _csv_files(tel: Telemetry, prefix: str = "") -> dict[str, bytes]:
     return {f"{prefix}{n}.csv": df.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
             for n, df in frames_of(tel).items()}
@@ -856,16 +848,16 @@ def _csv_files(tel: Telemetry, prefix: str = "") -> dict[str, bytes]:
 
 def test_zip_layouts(small):
     # one folder and a readme beside it: the folder is the telemetry
-    assert_same(small, load_telemetry(_zip({**_csv_files(small, "mydata/"), "readme.txt": b"hi"}), name="x.zip"))
+    assert_same(small, load_telemetry(zipfile_bytes({**_csv_files(small, "mydata/"), "readme.txt": b"hi"}), name="x.zip"))
     # the tables at the top and some other folder: the top is the telemetry
-    assert_same(small, load_telemetry(_zip({**_csv_files(small), "docs/readme.txt": b"hi"}), name="x.zip"))
+    assert_same(small, load_telemetry(zipfile_bytes({**_csv_files(small), "docs/readme.txt": b"hi"}), name="x.zip"))
     # problems name the zip and the member
     files = _csv_files(small)
     files["samples.csv"] = files["samples.csv"].replace(b"p-1,", b"p-9,", 1)
-    got = _problems(_zip(files), "up.zip")
+    got = _problems(zipfile_bytes(files), "up.zip")
     assert got[0][:3] == ("up.zip:samples.csv", "pump_id", 0)
     del files["events.csv"]
-    assert _problems(_zip(files), "up.zip") == [
+    assert _problems(zipfile_bytes(files), "up.zip") == [
         ("up.zip:events.csv", None, None, "file missing (a CSV telemetry folder holds pumps.csv, samples.csv and "
                                           "events.csv)")]
 
@@ -876,7 +868,7 @@ def test_zip_of_a_parquet_folder_without_events(small, tmp_path):
     write_telemetry(small, tmp_path / "pq")
     files = {str(p.relative_to(tmp_path / "pq")): p.read_bytes() for p in (tmp_path / "pq").rglob("*.parquet")
              if "events" not in p.parts}
-    got = _problems(_zip(files), "pq.zip")
+    got = _problems(zipfile_bytes(files), "pq.zip")
     assert got == [("pq.zip:pumps.parquet", "pump_id", 0, "pump has no program_change event (no program known) "
                                                           "(got 'p-1')"),
                    ("pq.zip:pumps.parquet", "pump_id", 1, "pump has no program_change event (no program known) "
@@ -939,7 +931,7 @@ def test_partitions_holding_their_pump_id_column_load_the_same(small, tmp_path):
         return t.append_column("pump_id", pa.array([pid] * len(t)))
 
     files = _pq_files(small, tmp_path, with_id)
-    assert_same(small, load_telemetry(_zip(files), name="ids.zip"))
+    assert_same(small, load_telemetry(zipfile_bytes(files), name="ids.zip"))
     assert_same(small, load_telemetry(_as_folder(files, tmp_path / "ids")))
 
 
@@ -951,7 +943,7 @@ def test_first_partition_without_the_optional_estimate_column(small, tmp_path):
         return t.drop_columns(["reservoir_estimate_ml"]) if "samples/pump_id=p-1" in rel else t
 
     files = _pq_files(small, tmp_path, drop)
-    for tel in (load_telemetry(_as_folder(files, tmp_path / "f")), load_telemetry(_zip(files), name="f.zip")):
+    for tel in (load_telemetry(_as_folder(files, tmp_path / "f")), load_telemetry(zipfile_bytes(files), name="f.zip")):
         s1, s2 = tel.pump("p-1").samples, tel.pump("p-2").samples
         np.testing.assert_array_equal(s1["reservoir_estimate_ml"], s1["reservoir_ml"])
         np.testing.assert_array_equal(s2["reservoir_estimate_ml"], small.pump("p-2").samples["reservoir_estimate_ml"])
@@ -963,14 +955,14 @@ def test_partition_problems_in_a_zip_name_the_member(small, tmp_path):
     def extra(rel, t):
         return t.append_column("temperature_c", pa.array([37.0] * len(t))) if "samples/pump_id=p-2" in rel else t
 
-    assert _problems(_zip(_pq_files(small, tmp_path, extra)), "z.zip") == [
+    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, extra)), "z.zip") == [
         ("z.zip:samples/pump_id=p-2/part-0.parquet", "temperature_c", None,
          "unexpected column (not in the telemetry format)")]
 
     def twice(rel, t):
         return t.append_column("battery_pct", t.column("battery_pct")) if "samples/pump_id=p-1" in rel else t
 
-    assert _problems(_zip(_pq_files(small, tmp_path / "b", twice)), "z.zip") == [
+    assert _problems(zipfile_bytes(_pq_files(small, tmp_path / "b", twice)), "z.zip") == [
         ("z.zip:samples/pump_id=p-1/part-0.parquet", "battery_pct", None, "column appears twice in the header")]
 
     def listed(rel, t):
@@ -980,7 +972,7 @@ def test_partition_problems_in_a_zip_name_the_member(small, tmp_path):
         return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
                                                          pa.list_(pa.float64())))
 
-    got = _problems(_zip(_pq_files(small, tmp_path / "c", listed)), "z.zip")
+    got = _problems(zipfile_bytes(_pq_files(small, tmp_path / "c", listed)), "z.zip")
     assert len(got) == 1 and got[0][:3] == ("z.zip:samples", None, None)
     assert got[0][3].startswith("partitions have incompatible columns: ")
 
@@ -1040,7 +1032,7 @@ def test_folder_layout_problems_name_the_file(small, tmp_path):
     (tmp_path / "empty").mkdir()
     assert _problems(tmp_path / "empty") == [("folder", None, None, "not a telemetry folder: no pumps.parquet or "
                                                                     "pumps.csv found")]
-    assert _problems(_zip({"a.txt": b"x"}), "x.zip") == [("x.zip:", None, None, "not a telemetry folder: no "
+    assert _problems(zipfile_bytes({"a.txt": b"x"}), "x.zip") == [("x.zip:", None, None, "not a telemetry folder: no "
                                                                                "pumps.parquet or pumps.csv found")]
 
 
@@ -1083,7 +1075,7 @@ def test_folder_partition_with_timestamps_carrying_a_time_zone(small, tmp_path):
 
     files = _pq_files(small, tmp_path, utc)
     for source, name, file in ((_as_folder(files, tmp_path / "f"), None, "samples/pump_id=p-1/part-0.parquet"),
-                               (_zip(files), "f.zip", "f.zip:samples/pump_id=p-1/part-0.parquet")):
+                               (zipfile_bytes(files), "f.zip", "f.zip:samples/pump_id=p-1/part-0.parquet")):
         got = _problems(source, name)  # each row's time, read as text with its "Z": refused by row
         assert {(f, c) for f, c, _, _ in got} == {(file, "timestamp")}
         assert got[0][2:] == (0, "not an ISO 8601 timestamp without offset (e.g. 2026-11-21T09:00:00) "
@@ -1118,7 +1110,7 @@ def test_a_parquet_file_too_large_when_decoded_is_named(tmp_path):
     pq.write_table(pa.table({"pump_id": pa.nulls(6_000_000, pa.string())}), tmp_path / "big" / "pumps.parquet")
     assert _problems(tmp_path / "big") == [("pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
     data = (tmp_path / "big" / "pumps.parquet").read_bytes()
-    assert _problems(_zip({"pumps.parquet": data}), "b.zip") == [
+    assert _problems(zipfile_bytes({"pumps.parquet": data}), "b.zip") == [
         ("b.zip:pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
 
 
@@ -1498,7 +1490,7 @@ def test_a_column_missing_from_every_partition_of_a_zip_names_the_first(small, t
     def no_severity(rel, t):
         return t.drop_columns(["severity"]) if rel.startswith("events/") else t
 
-    assert _problems(_zip(_pq_files(small, tmp_path, no_severity)), "z.zip") == [
+    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, no_severity)), "z.zip") == [
         ("z.zip:events/pump_id=p-1/part-0.parquet", "severity", None, "missing column")]
 
 
@@ -1545,7 +1537,7 @@ def test_a_column_of_lists_in_every_partition_is_named_once(small, tmp_path):
         return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
                                                          pa.list_(pa.float64())))
 
-    assert _problems(_zip(_pq_files(small, tmp_path, listed)), "z.zip") == [
+    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, listed)), "z.zip") == [
         ("z.zip:samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
          "must be a number, got list<element: double>")]
 
@@ -1560,7 +1552,7 @@ def test_zip_partition_with_too_many_columns(small, tmp_path):
             t = t.append_column(f"x{k:02d}", pa.array([0.0] * len(t)))
         return t
 
-    got = _problems(_zip(_pq_files(small, tmp_path / "b", many)), "z.zip")
+    got = _problems(zipfile_bytes(_pq_files(small, tmp_path / "b", many)), "z.zip")
     assert got == [("z.zip:samples/pump_id=p-2/part-0.parquet", f"x{k:02d}", None,
                     "unexpected column (not in the telemetry format)") for k in range(50)]
 
