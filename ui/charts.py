@@ -24,13 +24,18 @@ def chart(fig: go.Figure, key: str | None = None, csv: bytes | None = None, name
     if present.on():
         present.scale_figure(fig)
     st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, theme=None, key=key)
-    title = name or (fig.layout.title.text if fig.layout.title and fig.layout.title.text else key or "chart")
-    title = re.sub(r"<[^>]+>.*", "", title).strip()  # drop a <br><sup> subtitle
+    title = name or plain_title(fig, key or "chart")
     if csv is None:
         csv = figure_csv(fig)
     st.download_button(f"Data of this chart (CSV): {title}", csv, file_name=f"{slug(title)}.csv", mime="text/csv",
                        key=f"csv_{key or slug(title)}", icon=":material/table_view:", type="tertiary",
                        on_click="ignore")
+
+
+def plain_title(fig: go.Figure, default: str = "chart") -> str:
+    """The figure's title as plain words (a ``<br><sup>`` subtitle dropped), else ``default``."""
+    text = fig.layout.title.text if fig.layout.title and fig.layout.title.text else default
+    return re.sub(r"<[^>]+>.*", "", text).strip() or default
 
 
 def figure_csv(fig: go.Figure) -> bytes:

@@ -12,13 +12,14 @@ wrote the figure JSON), served by Streamlit's component file route and loaded on
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
 import streamlit.components.v1 as components_v1
+
+from ui.charts import plain_title
 
 #: Serves plotly.min.js from the plotly package (a file route only: never mounted as an element).
 _ASSET = components_v1.declare_component("plotly_js", path=str(Path(plotly.__file__).parent / "package_data"))
@@ -28,6 +29,7 @@ def _script() -> str:
     """plotly.js's address on this server (under its base path, if any)."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base + '/' if base else ''}component/{_ASSET.name}/plotly.min.js"
+
 
 _JS = r"""
 function loadPlotly(src) {
@@ -78,8 +80,6 @@ _component = st.components.v2.component("pump_live_chart", js=_JS, css=_CSS, iso
 def live_chart(fig: go.Figure, *, key: str, config: dict | None = None, label: str | None = None) -> None:
     """Draw ``fig`` full width in the current container, updated in place on later reruns with
     the same ``key``. ``label``: the chart's text alternative (default: its title)."""
-    title = label or (fig.layout.title.text if fig.layout.title and fig.layout.title.text else "chart")
-    title = re.sub(r"<[^>]+>.*", "", title).strip() or "chart"  # no <br><sup> subtitle in the label
     data = {"figure": fig.to_json(), "config": {"responsive": True, **(config or {})},
-            "src": _script(), "label": title}
+            "src": _script(), "label": label or plain_title(fig)}
     _component(key=key, data=data, width="stretch")
