@@ -1,7 +1,8 @@
 """Page speed in a real browser: each page's time until the script has finished
 and every chart is drawn, over the time of a baseline Streamlit page drawing the
-same number of trivial Plotly charts, served in the same run; in normal and in
-presentation mode (``?present=1``).
+same number of trivial Plotly charts at the same kind of address (the root for
+the overview, a named page for the others: see bench/baseline_app.py), served in
+the same run; in normal and in presentation mode (``?present=1``).
 
     .venv/bin/python bench/pages.py [--repeat 5] [--pumps story-a,story-b] [--modes normal,present]
 
@@ -118,7 +119,8 @@ def main() -> int:
                         n = expected_charts(path, pump)
                         url = f"{app_url}/{path}?pump={pump}{MODES[mode]}"
                         page_s = statistics.median(timed_load(ctx, url, n)[0] for _ in range(args.repeat))
-                        base_s = statistics.median(timed_load(ctx, f"{base_url}/?n={n}", n)[0]
+                        base_page = f"{base_url}/{'page' if path else ''}?n={n}"  # same kind of address
+                        base_s = statistics.median(timed_load(ctx, base_page, n)[0]
                                                    for _ in range(args.repeat))
                         ratio = page_s / base_s
                         worst = max(worst, ratio)

@@ -68,6 +68,24 @@ def test_overview_numbers_come_from_the_engine(app, story):
     assert "mL/day" in shown and "mcg/day" in shown and " %" in shown
 
 
+@pytest.mark.parametrize("pump", ["story-f", "story-a"])  # one active alarm; none
+def test_overview_lists_the_active_alarms_in_a_plain_table(app, story, pump):
+    from pumpmodel.figures.clinician import active_alarms
+    from pumpmodel.figures.style import event_label
+
+    pt = story.pump(pump)
+    expected = active_alarms(pt.events, pt.case().now)
+    at = open_page(app, "pages/overview.py", pump)
+    assert not at.dataframe  # no data grid to load in the browser
+    tables, _ = html_tables(at)
+    shown = next((t for t in tables if t and "raised (pump clock)" in t[0]), [])
+    assert [(r["alarm"], r["raised (pump clock)"], r["severity"]) for r in shown] == [
+        (event_label(k), f"{t:%Y-%m-%d %H:%M}", sev.replace("_", "-"))
+        for t, k, sev in expected[["timestamp", "kind", "severity"]].itertuples(index=False)]
+    assert (not shown) == any("No active alarms." in s.value for s in at.success)
+    assert bool(shown) == (pump == "story-f")
+
+
 def test_picker_choice_survives_page_switch(app):
     at = app({"pump": "story-a"}).run()
     at.selectbox(key="pump_picker").select("story-c").run()

@@ -18,7 +18,7 @@ from pumpmodel.telemetry import PumpTelemetry
 from pumpmodel.units import fmt_text
 from ui import data, present, state
 from ui.charts import chart, figure_csv
-from ui.common import disclaimer
+from ui.common import disclaimer, static_table
 from ui.safe_text import code, md
 
 SEVERITY_ICON = {"hard": ":material/block:", "soft": ":material/warning:", "info": ":material/info:"}
@@ -138,7 +138,5 @@ def alarm_table(alarms: pd.DataFrame) -> None:
         st.success("No active alarms.", icon=":material/notifications_off:")
         return
     shown = alarms.assign(kind=alarms["kind"].map(event_label), severity=alarms["severity"].str.replace("_", "-"))
-    shown = shown.rename(columns={"kind": "alarm"})
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"timestamp": st.column_config.DatetimeColumn("raised (pump clock)",
-                                                                             format="YYYY-MM-DD HH:mm")})
+    shown = shown.rename(columns={"kind": "alarm", "timestamp": "raised (pump clock)"})
+    static_table(shown[["alarm", "raised (pump clock)", "severity"]], "Active alarms")  # plain HTML: no data-grid code to load for a few rows

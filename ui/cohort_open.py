@@ -11,11 +11,13 @@ import io
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import streamlit as st
 
-from ui import state
+from ui import present, state
+from ui.workspace import WS_PARAM
 from ui.safe_text import code, md
 from ui.cohort import ROOT
 
@@ -79,4 +81,26 @@ def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
             st.warning(f"Pump {code(pump_id)} cannot be opened in the clinician views: {md(exc)}")
             return
     state.select_pump(pump_id)
-    st.switch_page(OVERVIEW)
+    # the new address names the pump and keeps the workspace and presentation mode; the cohort's
+    # filters stay behind (they are bound to their widgets: Streamlit refuses to clear them)
+    keep = {k: st.query_params[k] for k in (WS_PARAM, present.PARAM) if k in st.query_params}
+    st.switch_page(OVERVIEW, query_params={**keep, state.PUMP_PARAM: pump_id})
+
+
+def open_pump_form(table: pd.DataFrame, folders: tuple[str, ...]) -> None:
+    """Under the riskiest-pumps table (``table``: as shown, friendly column names): choose one of
+    its pumps and open it in the clinician views (a keyboard- and touch-friendly choice; the table
+    itself is plain HTML). Each choice reads as its row does."""
+    if table.empty:
+        return
+    rows = {str(r["pump"]): r for _, r in table.iterrows()}
+
+    def label(pid: str) -> str:
+        r = rows[pid]
+        return f"{pid}: {r['drug']}, {r['pump profile']}, {r['days below alarm']} days below alarm"
+
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    pid = row.selectbox("Open a pump of this table in the clinician views", list(rows), index=None,
+                        key="cohort_open_pick", format_func=label, placeholder="choose a pump", width=520)
+    if row.button("Open", key="cohort_open_go", icon=":material/open_in_new:", disabled=pid is None) and pid:
+        open_in_clinician_views(pid, folders)

@@ -25,12 +25,13 @@ def disclaimer() -> None:
 
 
 def static_table(df, name: str, csv: bytes | None = None, key: str | None = None,
-                 marked_column: str | None = None) -> None:
+                 marked_column: str | None = None, scroll: bool = False) -> None:
     """A small static data table as a plain HTML table (``ui.html_table``): every cell wraps,
     nothing is cut off, the first column names the row, and on a narrow screen the table scrolls
     sideways inside its own box. Times show to the minute, True/False as yes/no; rows where
     ``marked_column`` is true are highlighted and say so in words. With ``csv``, a download of the
-    table's data follows, as under every chart.
+    table's data follows, as under every chart. ``scroll``: a long table scrolls inside a box of
+    bounded height.
 
     Why not ``st.table`` / ``st.dataframe``: both go through Arrow in the browser, about 1 MB of
     JavaScript to load and run on every fresh page load, and the data grid also draws on a canvas;
@@ -44,7 +45,8 @@ def static_table(df, name: str, csv: bytes | None = None, key: str | None = None
 
     rows = [[cell(v) for v in values] for values in df.itertuples(index=False)]
     marked = [] if marked_column is None else [i for i, v in enumerate(df[marked_column]) if bool(v)]
-    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column.split(' (')[0]})" if marked_column else "")
+    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column.split(' (')[0]})" if marked_column else "",
+               scroll=scroll)
     if csv is not None:
         from ui.charts import slug
 

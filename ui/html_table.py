@@ -19,10 +19,12 @@ def _cell(value: object) -> str:
 
 
 def table_html(columns: Sequence[str], rows: Iterable[Sequence[object]], *, name: str,
-               marked: Iterable[int] = (), mark: str = "(changed)", note: str | None = None) -> str:
+               marked: Iterable[int] = (), mark: str = "(changed)", note: str | None = None,
+               scroll: bool = False) -> str:
     """The table as HTML: a header row, then one row per item whose first cell names the row (a
     row header). Rows whose index is in ``marked`` are highlighted and say ``mark`` in words
-    (never colour alone). ``note``: a small line under the table."""
+    (never colour alone). ``note``: a small line under the table. ``scroll``: a long table keeps
+    a bounded height and scrolls inside its box, its header row staying in view."""
     marked = set(marked)
     head = "".join(f"<th scope='col'>{_cell(c)}</th>" for c in columns)
     body = []
@@ -31,7 +33,8 @@ def table_html(columns: Sequence[str], rows: Iterable[Sequence[object]], *, name
         cls, said = (" class='pt-marked'", f" <span class='pt-mark'>{_cell(mark)}</span>") if i in marked else ("", "")
         body.append(f"<tr{cls}><th scope='row'>{first}{said}</th>" + "".join(f"<td>{v}</td>" for v in rest) + "</tr>")
     foot = f"<p class='pt-table-note'>{_cell(note)}</p>" if note else ""
-    return (f"<div class='pt-table' role='region' aria-label='{_cell(name)}' tabindex='0'><table>"
+    box = "pt-table pt-scroll" if scroll else "pt-table"
+    return (f"<div class='{box}' role='region' aria-label='{_cell(name)}' tabindex='0'><table>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{foot}")
 
 

@@ -36,6 +36,8 @@ _CSS = """
 .pt-table tbody th { font-weight: 400; }
 .pt-table tr.pt-marked th, .pt-table tr.pt-marked td { background: #fdebd3; font-weight: 600; }
 .pt-table .pt-mark { color: #8a4500; font-weight: 400; }
+.pt-table.pt-scroll { max-height: 26rem; overflow-y: auto; }
+.pt-table.pt-scroll thead th { position: sticky; top: 0; background: #fff; z-index: 1; }
 .pt-table-note { font-size: 0.8rem; margin: 0 0 1rem 0; color: rgba(49, 51, 63, 0.85); }
 @media (hover: none), (max-width: 640px) {
   .js-plotly-plot .modebar-container { display: none; }
