@@ -2,9 +2,9 @@
 import streamlit as st
 
 from pumpmodel.figures import cohort as figs
+from pumpmodel.units import text_frame
 from ui import cohort as ui
 from ui.cohort_open import open_pump_form
-from pumpmodel.units import text_frame
 from ui.common import disclaimer, static_table
 
 st.title("Cohort explorer")

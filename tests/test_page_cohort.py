@@ -61,6 +61,13 @@ def test_a_pump_of_the_riskiest_table_opens_in_the_clinician_views(app):
     assert pick.options[:3] == [f"{r['pump']}: {r['drug']}, {r['pump profile']}, {r['days below alarm']} days below alarm"
                                 for r in risky[:3]]  # the table's pumps, in its order
     assert at.button(key="cohort_open_go").disabled  # nothing chosen yet
+    pick.set_value(risky[-1]["pump"]).run()
+    at.multiselect(key="drug").set_value(["morphine"]).run()  # the chosen pump leaves the table
+    assert not at.exception and not at.error
+    assert at.selectbox(key="cohort_open_pick").value is None  # not kept: it is no longer in the table
+    at.multiselect(key="drug").set_value(["baclofen"]).run()
+    risky = _risky(at)
+    pick = at.selectbox(key="cohort_open_pick")
     top = risky[0]["pump"]
     pick.set_value(top).run()
     assert not at.button(key="cohort_open_go").disabled

@@ -93,14 +93,11 @@ def open_pump_form(table: pd.DataFrame, folders: tuple[str, ...]) -> None:
     itself is plain HTML). Each choice reads as its row does."""
     if table.empty:
         return
-    rows = {str(r["pump"]): r for _, r in table.iterrows()}
-
-    def label(pid: str) -> str:
-        r = rows[pid]
-        return f"{pid}: {r['drug']}, {r['pump profile']}, {r['days below alarm']} days below alarm"
-
+    t = table.astype(str)
+    labels = dict(zip(t["pump"], t["pump"] + ": " + t["drug"] + ", " + t["pump profile"] + ", "
+                      + t["days below alarm"] + " days below alarm"))
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    pid = row.selectbox("Open a pump of this table in the clinician views", list(rows), index=None,
-                        key="cohort_open_pick", format_func=label, placeholder="choose a pump", width=520)
+    pid = row.selectbox("Open a pump of this table in the clinician views", list(labels), index=None,
+                        key="cohort_open_pick", format_func=labels.get, placeholder="choose a pump", width=520)
     if row.button("Open", key="cohort_open_go", icon=":material/open_in_new:", disabled=pid is None) and pid:
         open_in_clinician_views(pid, folders)
