@@ -751,7 +751,7 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     dup = ids.duplicated(keep="first").to_numpy()
     problems += _row_problems(rp.files, "pump_id", np.flatnonzero(dup), "duplicate pump id", rp.rows, ids)
     known = list(library.pump_profiles())
-    bad = ~pumps["profile"].isin(known).to_numpy()
+    bad = (pumps["profile"].notna() & ~pumps["profile"].isin(known)).to_numpy()  # empty: reported as empty
     problems += _row_problems(rp.files, "profile", np.flatnonzero(bad),
                               f"unknown pump profile (known: {', '.join(known)})", rp.rows, pumps["profile"])
     ind = pumps["indication"]
@@ -789,10 +789,10 @@ def _check(raws: dict[str, _Raw]) -> Telemetry:
     problems += _implant_before_samples(pumps, samples, rp)
     # no estimate recorded (older files, or a real pump's export): the pump's estimate is the volume
     samples["reservoir_estimate_ml"] = samples["reservoir_estimate_ml"].fillna(samples["reservoir_ml"])
-    bad = ~events["kind"].isin(EVENT_KINDS).to_numpy()
+    bad = (events["kind"].notna() & ~events["kind"].isin(EVENT_KINDS)).to_numpy()  # empty: reported as empty
     problems += _row_problems(re_.files, "kind", np.flatnonzero(bad),
                               f"unknown event kind (allowed: {', '.join(EVENT_KINDS)})", re_.rows, events["kind"])
-    bad = ~events["severity"].isin(SEVERITIES).to_numpy()
+    bad = (events["severity"].notna() & ~events["severity"].isin(SEVERITIES)).to_numpy()
     problems += _row_problems(re_.files, "severity", np.flatnonzero(bad),
                               f"unknown severity (allowed: {', '.join(SEVERITIES)})", re_.rows, events["severity"])
     ecap = events["pump_id"].map(dict(zip(ids, capacity))).astype(float)

@@ -187,6 +187,18 @@ def test_unknown_profile_kind_severity_indication_and_pump(small, tmp_path):
     assert any("unknown pump profile" in p.message and "programmable-20" in p.message for p in probs)
 
 
+def test_an_empty_required_cell_is_one_problem_not_two(small, tmp_path):
+    """An empty kind, severity or profile cell is reported once, as empty; not also as unknown."""
+    f = frames_of(small)
+    f["events"].loc[2, "kind"] = None
+    f["events"].loc[3, "severity"] = None
+    f["pumps"].loc[1, "profile"] = None
+    probs = problems_for(f, tmp_path)
+    cells = [(p.file.split("/")[-1], p.column, p.row) for p in probs]
+    assert sorted(cells) == [("events.csv", "kind", 2), ("events.csv", "severity", 3), ("pumps.csv", "profile", 1)]
+    assert all(p.message == "empty value in a required column" for p in probs)
+
+
 def test_duplicate_and_unsafe_pump_ids_and_missing_required(small, tmp_path):
     f = frames_of(small)
     f["pumps"].loc[1, "pump_id"] = "p-1"
@@ -1288,8 +1300,7 @@ CHECKS = [
     ("empty required cells", lambda f: (
         _set(f, "pumps", 1, "group", None), _set(f, "events", 3, "severity", None),
         [("pumps.csv", "group", 1, "empty value in a required column"),
-         ("events.csv", "severity", 3, "empty value in a required column"),
-         ("events.csv", "severity", 3, "unknown severity (allowed: critical, non_critical, info) (got nan)")])[-1]),
+         ("events.csv", "severity", 3, "empty value in a required column")])[-1]),  # once: not also "unknown"
     ("a pump without samples and one without programme", lambda f: (
         f.__setitem__("samples", f["samples"][f["samples"]["pump_id"] != "p-2"].reset_index(drop=True)),
         f.__setitem__("events", f["events"][(f["events"]["pump_id"] != "p-1")
