@@ -139,4 +139,5 @@ def alarm_table(alarms: pd.DataFrame) -> None:
         return
     shown = alarms.assign(kind=alarms["kind"].map(event_label), severity=alarms["severity"].str.replace("_", "-"))
     shown = shown.rename(columns={"kind": "alarm", "timestamp": "raised (pump clock)"})
-    static_table(shown[["alarm", "raised (pump clock)", "severity"]], "Active alarms")  # plain HTML: no data-grid code to load for a few rows
+    # a plain HTML table: no data-grid code to load for a few rows
+    static_table(shown[["alarm", "raised (pump clock)", "severity"]], "Active alarms")

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 import streamlit as st
 
 from ui import present, state
-from ui.workspace import WS_PARAM
 from ui.safe_text import code, md
 from ui.cohort import ROOT
 
@@ -81,9 +80,10 @@ def open_in_clinician_views(pump_id: str, folders: tuple[str, ...]) -> None:
             st.warning(f"Pump {code(pump_id)} cannot be opened in the clinician views: {md(exc)}")
             return
     state.select_pump(pump_id)
-    # the new address names the pump and keeps the workspace and presentation mode; the cohort's
-    # filters stay behind (they are bound to their widgets: Streamlit refuses to clear them)
-    keep = {k: st.query_params[k] for k in (WS_PARAM, present.PARAM) if k in st.query_params}
+    # the new address names the pump and keeps the app's own parameters (workspace, presentation
+    # mode, tour); the cohort's filters stay behind (bound to their widgets: Streamlit refuses to
+    # clear them, so a plain switch_page failed)
+    keep = {k: st.query_params[k] for k in present.GLOBAL_PARAMS if k in st.query_params}
     st.switch_page(OVERVIEW, query_params={**keep, state.PUMP_PARAM: pump_id})
 
 

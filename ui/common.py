@@ -45,8 +45,8 @@ def static_table(df, name: str, csv: bytes | None = None, key: str | None = None
 
     rows = [[cell(v) for v in values] for values in df.itertuples(index=False)]
     marked = [] if marked_column is None else [i for i, v in enumerate(df[marked_column]) if bool(v)]
-    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=f"({marked_column.split(' (')[0]})" if marked_column else "",
-               scroll=scroll)
+    mark = f"({marked_column.split(' (')[0]})" if marked_column else ""
+    html_table([str(c) for c in df.columns], rows, name=name, marked=marked, mark=mark, scroll=scroll)
     if csv is not None:
         from ui.charts import slug
 
