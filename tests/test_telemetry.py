@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pumpmodel import evaluate, library
@@ -490,9 +492,6 @@ def test_refill_discrepancy_equal_to_the_limit_is_not_flagged(small):
 
 
 def _combined_parquet(tel: Telemetry, **replace) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     t = pa.Table.from_pandas(to_combined(tel), preserve_index=False)
     for name, arr in replace.items():
         t = t.set_column(t.column_names.index(name), name, arr)
@@ -502,8 +501,6 @@ def _combined_parquet(tel: Telemetry, **replace) -> bytes:
 
 
 def test_list_and_invalid_utf8_columns_are_telemetry_problems(small):
-    import pyarrow as pa
-
     n = len(to_combined(small))
     lists = pa.array([[1.0]] * n, pa.list_(pa.float64()))
     with pytest.raises(TelemetryError) as info:
@@ -812,8 +809,6 @@ def test_a_duplicate_header_names_the_uploaded_file(small):
     head, rest = text.split("\n", 1)
     assert _problems((head.replace(",story,", ",story,story,", 1) + "\n" + rest).encode(), "all.csv")[0] == \
         ("all.csv", "story", None, "column appears twice in the header")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     t = pa.Table.from_pandas(combined, preserve_index=False)
     t = t.append_column("group", t.column("group"))
@@ -840,7 +835,6 @@ def test_not_utf8_cells_are_named_by_their_row_in_the_combined_file(small):
     """Invalid bytes in the details of two events that are not programme changes: the problems give
     their rows in the combined file (after 2 pumps and all the samples), not within the events;
     empty cells stay empty."""
-    import pyarrow as pa
 
     c = to_combined(small)
     rows = c.index[(c["table"] == "events") & (c["kind"] != "program_change")][:2].tolist()
@@ -908,13 +902,18 @@ def test_merge_problems_and_tables(small):
 
 # -- Parquet partitions: folder and zip ------------------------------------------------------
 
-def _pq_files(tel: Telemetry, tmp_path, edit=None) -> dict[str, bytes]:
-    """The Parquet folder of ``tel`` as {relative path: bytes}, each partition passed through
-    ``edit(rel, table) -> table`` first."""
-    import pyarrow.parquet as pq
+@pytest.fixture(scope="module")
+def small_pq(small, tmp_path_factory) -> Path:
+    """``small`` written once as a Parquet folder (tests read it, never change it)."""
+    folder = tmp_path_factory.mktemp("small_pq")
+    write_telemetry(small, folder)
+    return folder
 
-    folder = tmp_path / "pqsrc"
-    write_telemetry(tel, folder)
+
+def _pq_files(folder: Path, edit=None) -> dict[str, bytes]:
+    """A Parquet telemetry folder as {relative path: bytes}, each partition passed through
+    ``edit(rel, table) -> table`` first."""
+
     out = {}
     for p in sorted(folder.rglob("*.parquet")):
         rel = str(p.relative_to(folder))
@@ -935,56 +934,71 @@ def _as_folder(files: dict[str, bytes], path: Path) -> Path:
     return path
 
 
-def test_partitions_holding_their_pump_id_column_load_the_same(small, tmp_path):
-    import pyarrow as pa
+# partition edits for _pq_files: each changes the partitions whose path contains ``match``
+def _extra_column(match: str):
+    def edit(rel, t):
+        return t.append_column("temperature_c", pa.array([37.0] * len(t))) if match in rel else t
+    return edit
 
+
+def _without(match: str, column: str):
+    def edit(rel, t):
+        return t.drop_columns([column]) if match in rel else t
+    return edit
+
+
+def _many_columns(match: str, k: int = 60):
+    def edit(rel, t):
+        if match not in rel:
+            return t
+        for i in range(k):
+            t = t.append_column(f"x{i:02d}", pa.array([0.0] * len(t)))
+        return t
+    return edit
+
+
+def _as_lists(match: str, column: str = "delivered_ml"):
+    def edit(rel, t):
+        if match not in rel:
+            return t
+        i = t.schema.get_field_index(column)
+        return t.set_column(i, column, pa.array([[v] for v in t.column(i).to_pylist()], pa.list_(pa.float64())))
+    return edit
+
+
+def test_partitions_holding_their_pump_id_column_load_the_same(small, small_pq, tmp_path):
     def with_id(rel, t):
         pid = rel.split("pump_id=")[1].split("/")[0]
         return t.append_column("pump_id", pa.array([pid] * len(t)))
 
-    files = _pq_files(small, tmp_path, with_id)
+    files = _pq_files(small_pq, with_id)
     assert_same(small, load_telemetry(zipfile_bytes(files), name="ids.zip"))
     assert_same(small, load_telemetry(_as_folder(files, tmp_path / "ids")))
 
 
-def test_first_partition_without_the_optional_estimate_column(small, tmp_path):
+def test_first_partition_without_the_optional_estimate_column(small, small_pq, tmp_path):
     """p-1's samples (the first partition) lack reservoir_estimate_ml, p-2's have it: the estimate of
     p-1 is its volume, p-2 keeps its own (a folder is scanned with the expected columns, not the
     first file's; a zip's partitions are joined permissively)."""
-    def drop(rel, t):
-        return t.drop_columns(["reservoir_estimate_ml"]) if "samples/pump_id=p-1" in rel else t
-
-    files = _pq_files(small, tmp_path, drop)
+    files = _pq_files(small_pq, _without("samples/pump_id=p-1", "reservoir_estimate_ml"))
     for tel in (load_telemetry(_as_folder(files, tmp_path / "f")), load_telemetry(zipfile_bytes(files), name="f.zip")):
         s1, s2 = tel.pump("p-1").samples, tel.pump("p-2").samples
         np.testing.assert_array_equal(s1["reservoir_estimate_ml"], s1["reservoir_ml"])
         np.testing.assert_array_equal(s2["reservoir_estimate_ml"], small.pump("p-2").samples["reservoir_estimate_ml"])
 
 
-def test_partition_problems_in_a_zip_name_the_member(small, tmp_path):
-    import pyarrow as pa
-
-    def extra(rel, t):
-        return t.append_column("temperature_c", pa.array([37.0] * len(t))) if "samples/pump_id=p-2" in rel else t
-
-    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, extra)), "z.zip") == [
+def test_partition_problems_in_a_zip_name_the_member(small_pq):
+    assert _problems(zipfile_bytes(_pq_files(small_pq, _extra_column("samples/pump_id=p-2"))), "z.zip") == [
         ("z.zip:samples/pump_id=p-2/part-0.parquet", "temperature_c", None,
          "unexpected column (not in the telemetry format)")]
 
     def twice(rel, t):
         return t.append_column("battery_pct", t.column("battery_pct")) if "samples/pump_id=p-1" in rel else t
 
-    assert _problems(zipfile_bytes(_pq_files(small, tmp_path / "b", twice)), "z.zip") == [
+    assert _problems(zipfile_bytes(_pq_files(small_pq, twice)), "z.zip") == [
         ("z.zip:samples/pump_id=p-1/part-0.parquet", "battery_pct", None, "column appears twice in the header")]
 
-    def listed(rel, t):
-        if "samples/pump_id=p-2" not in rel:
-            return t
-        i = t.schema.get_field_index("delivered_ml")
-        return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
-                                                         pa.list_(pa.float64())))
-
-    got = _problems(zipfile_bytes(_pq_files(small, tmp_path / "c", listed)), "z.zip")
+    got = _problems(zipfile_bytes(_pq_files(small_pq, _as_lists("samples/pump_id=p-2"))), "z.zip")
     assert len(got) == 1 and got[0][:3] == ("z.zip:samples", None, None)
     assert got[0][3].startswith("partitions have incompatible columns: ")
 
@@ -992,7 +1006,6 @@ def test_partition_problems_in_a_zip_name_the_member(small, tmp_path):
 def test_a_scan_returning_files_out_of_order_is_regrouped_by_file(small, tmp_path, monkeypatch):
     """The multi-threaded scan of a folder may return files out of order: rows are put back in file
     order (each file's rows keep their order). Also with one row per file (2 rows in all)."""
-    import pyarrow as pa
     from pumpmodel import telemetry as tm
 
     real = tm.ds.dataset
@@ -1012,7 +1025,6 @@ def test_a_scan_returning_files_out_of_order_is_regrouped_by_file(small, tmp_pat
     monkeypatch.setattr(tm.ds, "dataset", Reversed)
     assert_same(small, load_telemetry(folder))
     # one sample per pump: two rows, from two files, the second file's first
-    import pyarrow.parquet as pq
 
     for pid in ("p-1", "p-2"):
         part = folder / "samples" / f"pump_id={pid}" / "part-0.parquet"
@@ -1024,9 +1036,6 @@ def test_a_scan_returning_files_out_of_order_is_regrouped_by_file(small, tmp_pat
 
 
 def test_folder_layout_problems_name_the_file(small, tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     files = _csv_files(small)
     only_pumps = _as_folder({"pumps.csv": files["pumps.csv"]}, tmp_path / "one")
     missing = "file missing (a CSV telemetry folder holds pumps.csv, samples.csv and events.csv)"
@@ -1048,36 +1057,21 @@ def test_folder_layout_problems_name_the_file(small, tmp_path):
                                                                                "pumps.parquet or pumps.csv found")]
 
 
-def test_folder_partition_columns_named_by_file(small, tmp_path):
-    import pyarrow as pa
-
-    def extra(rel, t):
-        return t.append_column("temperature_c", pa.array([37.0] * len(t))) if "samples/pump_id=p-2" in rel else t
-
-    assert _problems(_as_folder(_pq_files(small, tmp_path, extra), tmp_path / "x")) == [
+def test_folder_partition_columns_named_by_file(small_pq, tmp_path):
+    assert _problems(_as_folder(_pq_files(small_pq, _extra_column("samples/pump_id=p-2")), tmp_path / "x")) == [
         ("samples/pump_id=p-2/part-0.parquet", "temperature_c", None, "unexpected column (not in the telemetry format)")]
 
-    def no_severity(rel, t):
-        return t.drop_columns(["severity"]) if rel.startswith("events/") else t
-
-    assert _problems(_as_folder(_pq_files(small, tmp_path / "b", no_severity), tmp_path / "y")) == [
+    assert _problems(_as_folder(_pq_files(small_pq, _without("events/", "severity")), tmp_path / "y")) == [
         ("events/pump_id=p-1/part-0.parquet", "severity", None, "missing column"),
         ("events/pump_id=p-2/part-0.parquet", "severity", None, "missing column")]
 
-    def many(rel, t):  # 60 unexpected columns: the first 50 are listed
-        if "samples/pump_id=p-1" not in rel:
-            return t
-        for k in range(60):
-            t = t.append_column(f"x{k:02d}", pa.array([0.0] * len(t)))
-        return t
-
-    got = _problems(_as_folder(_pq_files(small, tmp_path / "c", many), tmp_path / "z"))
+    # 60 unexpected columns: the first 50 are listed
+    got = _problems(_as_folder(_pq_files(small_pq, _many_columns("samples/pump_id=p-1")), tmp_path / "z"))
     assert [c for _, c, _, _ in got] == [f"x{k:02d}" for k in range(50)]
 
 
-def test_folder_partition_with_timestamps_carrying_a_time_zone(small, tmp_path):
+def test_folder_partition_with_timestamps_carrying_a_time_zone(small, small_pq, tmp_path):
     """A time zone on the timestamps is refused (pump-clock local time only), naming the partition and row."""
-    import pyarrow as pa
 
     def utc(rel, t):
         if "samples/pump_id=p-1" not in rel:
@@ -1085,7 +1079,7 @@ def test_folder_partition_with_timestamps_carrying_a_time_zone(small, tmp_path):
         i = t.schema.get_field_index("timestamp")
         return t.set_column(i, "timestamp", t.column(i).cast(pa.timestamp("s", tz="UTC")))
 
-    files = _pq_files(small, tmp_path, utc)
+    files = _pq_files(small_pq, utc)
     for source, name, file in ((_as_folder(files, tmp_path / "f"), None, "samples/pump_id=p-1/part-0.parquet"),
                                (zipfile_bytes(files), "f.zip", "f.zip:samples/pump_id=p-1/part-0.parquet")):
         got = _problems(source, name)  # each row's time, read as text with its "Z": refused by row
@@ -1097,7 +1091,7 @@ def test_folder_partition_with_timestamps_carrying_a_time_zone(small, tmp_path):
         i = t.schema.get_field_index("timestamp")
         return t.set_column(i, "timestamp", t.column(i).cast(pa.timestamp("ms")))
 
-    assert_same(small, load_telemetry(_as_folder(_pq_files(small, tmp_path / "m", millis), tmp_path / "ms")))
+    assert_same(small, load_telemetry(_as_folder(_pq_files(small_pq, millis), tmp_path / "ms")))
 
 
 def test_csv_header_quoted_and_every_value_read_as_text(tmp_path, small):
@@ -1115,9 +1109,6 @@ def test_csv_header_quoted_and_every_value_read_as_text(tmp_path, small):
 
 
 def test_a_parquet_file_too_large_when_decoded_is_named(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     (tmp_path / "big").mkdir()
     pq.write_table(pa.table({"pump_id": pa.nulls(6_000_000, pa.string())}), tmp_path / "big" / "pumps.parquet")
     assert _problems(tmp_path / "big") == [("pumps.parquet", None, None, "6,000,000 rows; at most 5,000,000")]
@@ -1133,7 +1124,6 @@ def test_ten_bad_rows_are_listed_and_more_are_summarised_naming_the_first_file(s
     assert got == [("samples.csv", "delivered_ml", r, "negative value (mL) (got -1.0)") for r in range(10)]
     # 11 bad rows in two partition files: 10 listed, then one line for the rest naming the first bad row's file
     write_telemetry(small, tmp_path / "pq")
-    import pyarrow.parquet as pq
 
     for pid, rows in (("p-1", [5]), ("p-2", list(range(10)))):
         part = tmp_path / "pq" / "samples" / f"pump_id={pid}" / "part-0.parquet"
@@ -1421,8 +1411,6 @@ def test_read_errors_name_the_source(small, tmp_path):
 
 
 def test_column_types_in_a_combined_parquet(small):
-    import pyarrow as pa
-
     n = len(to_combined(small))
     c = to_combined(small)
     # a whole column of another kind: named once
@@ -1497,11 +1485,8 @@ def test_order_of_one_pump_with_two_samples(small, tmp_path):
         ("samples.csv", "timestamp", 1, f"timestamps not sorted (earlier than the row before, same pump) (got {t})")]
 
 
-def test_a_column_missing_from_every_partition_of_a_zip_names_the_first(small, tmp_path):
-    def no_severity(rel, t):
-        return t.drop_columns(["severity"]) if rel.startswith("events/") else t
-
-    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, no_severity)), "z.zip") == [
+def test_a_column_missing_from_every_partition_of_a_zip_names_the_first(small_pq):
+    assert _problems(zipfile_bytes(_pq_files(small_pq, _without("events/", "severity"))), "z.zip") == [
         ("z.zip:events/pump_id=p-1/part-0.parquet", "severity", None, "missing column")]
 
 
@@ -1518,7 +1503,6 @@ def test_pump_ids_are_categorical_in_the_large_tables(small, tmp_path):
 
 def test_all_empty_columns_of_a_combined_parquet(small):
     """Columns written with no type at all (every cell empty): loaded as empty cells of their own type."""
-    import pyarrow as pa
 
     n = len(to_combined(small))
     tel = load_telemetry(_combined_parquet(small, trial=pa.nulls(n), battery_pct=pa.nulls(n)), name="all.parquet")
@@ -1538,32 +1522,15 @@ def test_empty_required_cell_named_by_its_row_in_the_combined_file(small):
                        ("all.csv", "kind", r, "empty value in a required column")]
 
 
-def test_a_column_of_lists_in_every_partition_is_named_once(small, tmp_path):
-    import pyarrow as pa
-
-    def listed(rel, t):
-        if not rel.startswith("samples/"):
-            return t
-        i = t.schema.get_field_index("delivered_ml")
-        return t.set_column(i, "delivered_ml", pa.array([[v] for v in t.column(i).to_pylist()],
-                                                         pa.list_(pa.float64())))
-
-    assert _problems(zipfile_bytes(_pq_files(small, tmp_path, listed)), "z.zip") == [
+def test_a_column_of_lists_in_every_partition_is_named_once(small_pq):
+    assert _problems(zipfile_bytes(_pq_files(small_pq, _as_lists("samples/"))), "z.zip") == [
         ("z.zip:samples/pump_id=p-1/part-0.parquet", "delivered_ml", None,
          "must be a number, got list<element: double>")]
 
 
-def test_zip_partition_with_too_many_columns(small, tmp_path):
-    import pyarrow as pa
-
-    def many(rel, t):  # 60 unexpected columns in one partition: the first 50 are listed
-        if "samples/pump_id=p-2" not in rel:
-            return t
-        for k in range(60):
-            t = t.append_column(f"x{k:02d}", pa.array([0.0] * len(t)))
-        return t
-
-    got = _problems(zipfile_bytes(_pq_files(small, tmp_path / "b", many)), "z.zip")
+def test_zip_partition_with_too_many_columns(small_pq):
+    # 60 unexpected columns in one partition: the first 50 are listed
+    got = _problems(zipfile_bytes(_pq_files(small_pq, _many_columns("samples/pump_id=p-2"))), "z.zip")
     assert got == [("z.zip:samples/pump_id=p-2/part-0.parquet", f"x{k:02d}", None,
                     "unexpected column (not in the telemetry format)") for k in range(50)]
 
@@ -1597,8 +1564,6 @@ def test_pump_clock_and_validation_problems_in_a_combined_file(small):
 
 
 def test_no_pumps_and_a_number_column_holding_times(small, tmp_path):
-    import pyarrow as pa
-
     f = frames_of(small)
     f["pumps"] = f["pumps"].iloc[0:0]
     got = _problems(write_csv(f, tmp_path / "none"))
