@@ -650,19 +650,19 @@ class Cohort:
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> "Cohort":
+        return self
+
+    def __exit__(self, *exc) -> None:  # ``with Cohort(folders) as c:`` closes the database
+        self.close()
+
 
 def run(view: str, folders: Sequence[Path | str], f: Filters | None = None):
     """Run one view on a throw-away database (tests, scripts)."""
-    c = Cohort(folders)
-    try:
+    with Cohort(folders) as c:
         return c.run(view, f)
-    finally:
-        c.close()
 
 
 def filter_options(folders: Sequence[Path | str]) -> dict:
-    c = Cohort(folders)
-    try:
+    with Cohort(folders) as c:
         return c.filter_options()
-    finally:
-        c.close()

@@ -14,12 +14,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cohort_fixture import _EVENT_SCHEMA
 from pumpmodel import cohort_queries as cq
-from pumpmodel.telemetry_schema import EVENTS, PUMPS, SAMPLES, TABLES
+from pumpmodel.telemetry_schema import PUMPS, SAMPLES, TABLES
 
 T0 = datetime(2024, 1, 1)
 _SAMPLE_SCHEMA = pa.schema([f for f in SAMPLES if f.name != "pump_id"])
-_EVENT_SCHEMA = pa.schema([f for f in EVENTS if f.name != "pump_id"])
 
 
 def _hours(start: datetime, n: int) -> list[dict]:
@@ -360,19 +360,13 @@ def test_connect_settings(tmp_path):
 
 def test_cohort_passes_its_settings_to_the_database(tmp_path):
     folder = tiny(tmp_path / "c")
-    c = cq.Cohort([folder], memory_limit="300MB", threads=3)
-    try:
+    with cq.Cohort([folder], memory_limit="300MB", threads=3) as c:
         # every query runs on its own cursor: it has the database's settings and the Parquet metadata
         # cache (set GLOBAL: a plain SET is for one connection only)
         assert _settings(c.query)[:3] == ("286.1 MiB", 3, True)
         assert c.skipped == []
-    finally:
-        c.close()
-    c = cq.Cohort([folder])
-    try:
+    with cq.Cohort([folder]) as c:
         assert _settings(c.query)[0] == "953.6 MiB"
-    finally:
-        c.close()
 
 
 def _relations(query) -> tuple[set, set]:
@@ -383,21 +377,15 @@ def _relations(query) -> tuple[set, set]:
 
 def test_materialized_relations_are_tables_the_rest_views(tmp_path):
     folder = tiny(tmp_path / "c")
-    c = cq.Cohort([folder])
-    try:
+    with cq.Cohort([folder]) as c:
         assert _relations(c.query) == ({"events", "programs", "pump_attrs", "samples_daily"},
                                        {"samples", "pumps", "profile_ref", "drug_ref"})
-    finally:
-        c.close()
-    c = cq.Cohort([folder], materialize=())
-    try:
+    with cq.Cohort([folder], materialize=()) as c:
         assert _relations(c.query) == (set(), {"samples", "events", "pumps", "profile_ref", "drug_ref", "programs",
                                                "pump_attrs", "samples_daily"})
         # views, not temporary views: every query runs on its own cursor, which must see them
         got = c.run("summary").iloc[0]
         assert (got.pumps_selected, got.pumps_with_data, got.sample_hours) == (2, 2, 72)
-    finally:
-        c.close()
     con = cq.connect([folder], materialize=("samples", "pump_attrs"))
     assert _relations(lambda q: con.execute(q).df()) == (
         {"samples", "pump_attrs"}, {"events", "pumps", "profile_ref", "drug_ref", "programs", "samples_daily"})
@@ -445,20 +433,16 @@ def test_unreadable_partition_is_left_out_at_start(tmp_path):
     a = tiny(tmp_path / "a")
     b = tiny(tmp_path / "b", prefix="Q")
     bad = _spoil(_part(a, "samples", "P2"))
-    c = cq.Cohort([a, b])
-    try:
+    with cq.Cohort([a, b]) as c:
         assert [p for p, _ in c.skipped] == [bad]
         got = c.run("summary").iloc[0]
         assert (got.pumps_selected, got.pumps_with_data, got.sample_hours) == (4, 3, 48 + 48 + 24)
         assert set(c.run("pump_table").query("pump_days > 0").pump_id) == {"P1", "Q1", "Q2"}
-    finally:
-        c.close()
 
 
 def test_a_partition_spoilt_after_opening_is_left_out_at_query_time(tmp_path):
     folder = tiny(tmp_path / "c")
-    c = cq.Cohort([folder], materialize=(), memory_limit="300MB", threads=3)
-    try:
+    with cq.Cohort([folder], materialize=(), memory_limit="300MB", threads=3) as c:
         assert c.run("summary").iloc[0].sample_hours == 72
         bad = _spoil(_part(folder, "samples", "P1"))
         old = c._db
@@ -469,14 +453,11 @@ def test_a_partition_spoilt_after_opening_is_left_out_at_query_time(tmp_path):
         assert _relations(c.query)[0] == set()  # and keeps every relation a view
         with pytest.raises(duckdb.ConnectionException):
             old.execute("SELECT 1")  # the first database was closed
-    finally:
-        c.close()
 
 
 def test_a_query_error_that_is_not_a_file_is_reported_once(tmp_path):
     a, b = tiny(tmp_path / "a"), tiny(tmp_path / "b", prefix="Q")
-    c = cq.Cohort([a, b])
-    try:
+    with cq.Cohort([a, b]) as c:
         with pytest.raises(cq.CohortError) as info:
             c.query("SELECT CAST('x' AS INTEGER)")
         assert str(info.value) == (f"The telemetry in {a}, {b} cannot be queried: ConversionException: "
@@ -485,16 +466,13 @@ def test_a_query_error_that_is_not_a_file_is_reported_once(tmp_path):
         with pytest.raises(duckdb.ParserException):  # our SQL, not the data: as DuckDB said it
             c.query("SELEC 1")
         assert c.run("summary").iloc[0].sample_hours == 144  # still usable
-    finally:
-        c.close()
 
 
 def test_a_query_that_fails_again_without_the_unreadable_file(tmp_path):
     """The first try fails, the spoilt file is found and left out, the second try fails for another
     reason: that reason is reported (first line, cut at 300 characters)."""
     a, b = tiny(tmp_path / "a"), tiny(tmp_path / "b", prefix="Q")
-    c = cq.Cohort([a, b], materialize=())
-    try:
+    with cq.Cohort([a, b], materialize=()) as c:
         bad = _spoil(_part(a, "samples", "P1"))
         text = "x" * 400
         with pytest.raises(cq.CohortError) as info:
@@ -503,8 +481,6 @@ def test_a_query_that_fails_again_without_the_unreadable_file(tmp_path):
         assert str(info.value) == f"The telemetry in {a}, {b} cannot be queried: ConversionException: {reason}"
         assert [p for p, _ in c.skipped] == [bad]
         assert c.run("summary").iloc[0].sample_hours == 72 - 48 + 72
-    finally:
-        c.close()
 
 
 def test_a_folder_that_fails_for_another_reason_is_reported(tmp_path):
