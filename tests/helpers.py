@@ -61,9 +61,14 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+def html_blocks(at) -> list[str]:
+    """The bodies of the page's st.html elements (figure cards, plain tables)."""
+    return [h.proto.body for h in at.get("html")]
+
+
 def html_tables(at) -> tuple[list[list[dict[str, str]]], list[int]]:
     """The page's HTML tables (st.html) as rows of {header: cell}, and where the row headers sit."""
     parser = _Tables()
-    for h in at.get("html"):
-        parser.feed(h.proto.body)
+    for body in html_blocks(at):
+        parser.feed(body)
     return [[dict(zip(t[0], row)) for row in t[1:]] for t in parser.tables], parser.row_headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import page_problems, screenshot, wait_for_app
-from helpers import html_tables
+from helpers import html_blocks, html_tables
 from pumpmodel.telemetry import STORY_DIR, load_telemetry
 
 CLINICIAN_PAGES = ["pages/overview.py", "pages/schedule.py", "pages/reservoir.py", "pages/events.py",
@@ -25,11 +25,6 @@ def open_page(app, page: str, pump: str | None = None):
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def html_blocks(at) -> list[str]:
-    """The bodies of the page's st.html elements (the overview's figure cards)."""
-    return [h.proto.body for h in at.get("html")]
 
 
 def texts(at) -> str:

@@ -6,6 +6,7 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import page_problems, screenshot, wait_for_app, workspace_of
+from helpers import html_blocks
 from pumpmodel import sandbox, sharelink
 
 SANDBOX = "pages/sandbox.py"
@@ -292,7 +293,7 @@ def _table_rows(body: str) -> list[tuple[bool, list[str]]]:
 
 def test_review_marks_every_changed_setting_in_words(app):
     at = open_sandbox(app, sandbox.demo_case("demo_soft_baclofen_abrupt_decrease.json"))
-    review = next(h.proto.body for h in at.get("html") if "aria-label='Review: current vs pending'" in h.proto.body)
+    review = next(b for b in html_blocks(at) if "aria-label='Review: current vs pending'" in b)
     rows = _table_rows(review)
     assert len(rows) > 5
     shown_changed = [cells[0] for marked, cells in rows if cells[1] != cells[2]]
